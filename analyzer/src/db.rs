@@ -1,0 +1,1 @@
+//! The salsa database: inputs (files, settings, lock files, option schemas) and tracked queries.

@@ -1,0 +1,1 @@
+//! Editor features, one file each, returning plain structs (no lsp-types).

@@ -1,0 +1,6 @@
+//! Strata's analyzer: the Nix syntax tree, the incremental (salsa) database over it,
+//! and one pure function per editor feature. No file or network IO lives here.
+
+pub mod db;
+pub mod ide;
+pub mod syntax;

@@ -1,0 +1,1 @@
+//! Lexer, lossless rowan parser and typed AST for the Nix language.

@@ -1,0 +1,1 @@
+//! Realisation: building derivations in dependency order.

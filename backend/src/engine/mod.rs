@@ -1,0 +1,1 @@
+//! The `Engine` trait and its `Nix` and `Native` implementations, reporting typed events.

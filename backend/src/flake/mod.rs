@@ -1,0 +1,1 @@
+//! `flake.lock` reading and lock/`flake.nix` drift checks.

@@ -1,0 +1,8 @@
+//! Strata's backend: evaluate Nix, build into a store, switch and roll back profiles.
+
+pub mod build;
+pub mod engine;
+pub mod eval;
+pub mod flake;
+pub mod profile;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Store formats (base32, store paths, NAR, derivations) and the local store.

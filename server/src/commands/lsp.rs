@@ -1,0 +1,16 @@
+//! `strata lsp`: the language server on stdio.
+
+use std::process::ExitCode;
+
+/// Arguments of `strata lsp`.
+#[derive(Debug, clap::Args)]
+pub struct LspArgs {
+    /// Accepted for clients that always pass it; stdio is the only transport.
+    #[arg(long)]
+    pub stdio: bool,
+}
+
+/// Runs the server until the client sends `exit`.
+pub fn run(_args: LspArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("the language server is not built yet (issue 3)")
+}
