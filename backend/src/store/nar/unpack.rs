@@ -219,13 +219,19 @@ impl<R: Read> Reader<R> {
         p.strip_prefix(&self.target).unwrap_or(p)
     }
 
-    /// Reads one node (after its `(`) and creates it at `path`, which must not exist.
-    fn node(&mut self, path: &Path, depth: usize) -> Result<(), NarUnpackError> {
+    /// Reads one node (after its `(`) and creates it at `path`, which must not exist. A
+    /// directory is only created and opened: its entries are read by [`Self::tree`], which keeps
+    /// an explicit stack so hostile nesting cannot overflow the call stack.
+    fn start_node(
+        &mut self,
+        path: &Path,
+        depth: usize,
+    ) -> Result<Option<DirFrame>, NarUnpackError> {
         let at = self.rel(path).to_owned();
         self.expect("type", &at)?;
         let kind = self.token(&at)?;
         match kind.as_slice() {
-            b"regular" => self.regular(path, &at),
+            b"regular" => self.regular(path, &at).map(|_| None),
             b"symlink" => {
                 self.expect("target", &at)?;
                 let target = self.bytes(MAX_TARGET, "symlink target", &at)?;
@@ -245,20 +251,85 @@ impl<R: Read> Reader<R> {
                         target: lossy(&target),
                     });
                 }
-                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path).map_err(
-                    |source| NarUnpackError::Io {
+                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&target), path)
+                    .map(|_| None)
+                    .map_err(|source| NarUnpackError::Io {
                         path: path.to_owned(),
                         source,
-                    },
-                )
+                    })
             }
-            b"directory" => self.directory(path, &at, depth),
+            b"directory" => {
+                if depth > self.opts.max_depth {
+                    return Err(NarUnpackError::TooDeep(self.opts.max_depth));
+                }
+                fs::create_dir(path).map_err(|source| NarUnpackError::Io {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Ok(Some(DirFrame {
+                    path: path.to_owned(),
+                    at,
+                    depth,
+                    previous: None,
+                }))
+            }
             _ => Err(NarUnpackError::Unexpected {
                 path: at,
                 expected: "regular, symlink or directory",
                 found: lossy(&kind),
             }),
         }
+    }
+
+    /// Reads the root node (after its `(`) and everything below it.
+    fn tree(&mut self, root: &Path) -> Result<(), NarUnpackError> {
+        let mut stack: Vec<DirFrame> = self.start_node(root, 0)?.into_iter().collect();
+        while let Some(frame) = stack.last_mut() {
+            let at = frame.at.clone();
+            let t = self.token(&at)?;
+            match t.as_slice() {
+                b")" => {
+                    stack.pop();
+                    if !stack.is_empty() {
+                        // The `)` closing the entry that held this directory.
+                        self.expect(")", &at)?;
+                    }
+                    continue;
+                }
+                b"entry" => {}
+                _ => {
+                    return Err(NarUnpackError::Unexpected {
+                        path: at,
+                        expected: "entry or )",
+                        found: lossy(&t),
+                    })
+                }
+            }
+            self.expect("(", &at)?;
+            self.expect("name", &at)?;
+            let name = self.bytes(MAX_NAME, "name", &at)?;
+            check_name(&name, &at)?;
+            let frame = stack.last_mut().expect("loop condition");
+            if let Some(prev) = &frame.previous {
+                if prev.as_slice() >= name.as_slice() {
+                    return Err(NarUnpackError::Unsorted {
+                        dir: at,
+                        previous: lossy(prev),
+                        name: lossy(&name),
+                    });
+                }
+            }
+            let child = frame.path.join(std::ffi::OsStr::from_bytes(&name));
+            let depth = frame.depth + 1;
+            frame.previous = Some(name);
+            self.expect("node", &at)?;
+            self.expect("(", &at)?;
+            match self.start_node(&child, depth)? {
+                Some(dir) => stack.push(dir),
+                None => self.expect(")", &at)?,
+            }
+        }
+        Ok(())
     }
 
     fn regular(&mut self, path: &Path, at: &Path) -> Result<(), NarUnpackError> {
@@ -303,50 +374,14 @@ impl<R: Read> Reader<R> {
         self.padding(len, at)?;
         self.expect(")", at)
     }
+}
 
-    fn directory(&mut self, path: &Path, at: &Path, depth: usize) -> Result<(), NarUnpackError> {
-        if depth > self.opts.max_depth {
-            return Err(NarUnpackError::TooDeep(self.opts.max_depth));
-        }
-        fs::create_dir(path).map_err(|source| NarUnpackError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut previous: Option<Vec<u8>> = None;
-        loop {
-            let t = self.token(at)?;
-            match t.as_slice() {
-                b")" => return Ok(()),
-                b"entry" => {}
-                _ => {
-                    return Err(NarUnpackError::Unexpected {
-                        path: at.to_owned(),
-                        expected: "entry or )",
-                        found: lossy(&t),
-                    })
-                }
-            }
-            self.expect("(", at)?;
-            self.expect("name", at)?;
-            let name = self.bytes(MAX_NAME, "name", at)?;
-            check_name(&name, at)?;
-            if let Some(prev) = &previous {
-                if prev.as_slice() >= name.as_slice() {
-                    return Err(NarUnpackError::Unsorted {
-                        dir: at.to_owned(),
-                        previous: lossy(prev),
-                        name: lossy(&name),
-                    });
-                }
-            }
-            self.expect("node", at)?;
-            self.expect("(", at)?;
-            let child = path.join(std::ffi::OsStr::from_bytes(&name));
-            self.node(&child, depth + 1)?;
-            self.expect(")", at)?;
-            previous = Some(name);
-        }
-    }
+/// A directory being filled by [`Reader::tree`].
+struct DirFrame {
+    path: PathBuf,
+    at: PathBuf,
+    depth: usize,
+    previous: Option<Vec<u8>>,
 }
 
 fn check_name(name: &[u8], dir: &Path) -> Result<(), NarUnpackError> {
@@ -415,7 +450,7 @@ pub fn unpack(nar: impl Read, target: &Path, opts: &UnpackOptions) -> Result<(),
             return Err(NarUnpackError::BadMagic);
         }
         r.expect("(", &root)?;
-        r.node(target, 0)?;
+        r.tree(target)?;
         let mut extra = [0u8; 1];
         match r.r.read(&mut extra) {
             Ok(0) => Ok(()),
