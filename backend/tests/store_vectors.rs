@@ -11,7 +11,8 @@ use strata_backend::store::fsutil::copy_tree;
 use strata_backend::store::nar::{self, UnpackOptions};
 use strata_backend::store::references::scan_references;
 use strata_backend::store::{
-    Derivation, DerivationError, FileIngestionMethod, Hash, HashAlgo, StoreDir, StorePath,
+    Derivation, DerivationError, FileIngestionMethod, FixedOutputHash, Hash, HashAlgo, StoreDir,
+    StorePath,
 };
 
 fn store_vectors() -> PathBuf {
@@ -194,6 +195,7 @@ impl DrvVectors {
 fn drv_aterm_round_trip_and_paths() {
     let v = DrvVectors::load();
     let mut n = 0;
+    let mut fods = 0;
     for (drv_path, e) in v.derivations() {
         let aterm = e["aterm"].as_str().unwrap();
         let file = fs::read_to_string(store_vectors().join(e["aterm_file"].as_str().unwrap()));
@@ -214,6 +216,18 @@ fn drv_aterm_round_trip_and_paths() {
 
         let shown = serde_json::to_value(drv.to_json(&v.dir)).unwrap();
         assert_eq!(shown, e["nix_show_derivation"], "{drv_path}");
+
+        // A fixed output's hash is what `derivation` reads from its attributes.
+        if let Some(fixed) = drv.outputs.get("out").and_then(|o| o.fixed) {
+            let from_env = FixedOutputHash::from_attrs(
+                &drv.env["outputHash"],
+                drv.env.get("outputHashAlgo").map(String::as_str),
+                drv.env.get("outputHashMode").map(String::as_str),
+            )
+            .unwrap();
+            assert_eq!(from_env, fixed, "{drv_path}");
+            fods += 1;
+        }
 
         // Output paths computed from scratch, as `derivation` does at evaluation time.
         let mut blank = drv.clone();
@@ -239,6 +253,7 @@ fn drv_aterm_round_trip_and_paths() {
         n += 1;
     }
     assert_eq!(n, 29);
+    assert!(fods >= 6, "{fods} fixed-output derivations");
 }
 
 #[test]

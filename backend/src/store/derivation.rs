@@ -39,6 +39,9 @@ pub enum DerivationError {
         /// The offending field.
         algo: String,
     },
+    /// `outputHashMode` is neither `flat` nor `recursive`.
+    #[error("invalid value '{0}' for outputHashMode: expected 'flat' or 'recursive'")]
+    BadHashMode(String),
     /// `hashDerivationModulo` needs the hash of an input derivation nobody provided.
     #[error("no hash known for input derivation '{0}'")]
     MissingInput(String),
@@ -54,6 +57,38 @@ pub struct FixedOutputHash {
 }
 
 impl FixedOutputHash {
+    /// Reads a fixed-output derivation's attributes as `derivation` does: `outputHash` in any
+    /// form Nix accepts (base16/base32/base64 with `outputHashAlgo`, or SRI / `algo:` with an
+    /// empty or missing algo), `outputHashMode` `flat` (default) or `recursive`.
+    pub fn from_attrs(
+        output_hash: &str,
+        output_hash_algo: Option<&str>,
+        output_hash_mode: Option<&str>,
+    ) -> Result<FixedOutputHash, DerivationError> {
+        let method = match output_hash_mode.unwrap_or("flat") {
+            "flat" => FileIngestionMethod::Flat,
+            "recursive" => FileIngestionMethod::Recursive,
+            other => {
+                return Err(DerivationError::BadHashMode(other.to_owned()));
+            }
+        };
+        let algo = match output_hash_algo.filter(|a| !a.is_empty()) {
+            Some(a) => Some(
+                a.parse::<HashAlgo>()
+                    .map_err(|source| DerivationError::Hash {
+                        output: "out".to_owned(),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        let hash = Hash::parse(output_hash, algo).map_err(|source| DerivationError::Hash {
+            output: "out".to_owned(),
+            source,
+        })?;
+        Ok(FixedOutputHash { method, hash })
+    }
+
     /// The ATerm `hashAlgo` field: `sha256` or `r:sha256`.
     pub fn method_algo(&self) -> String {
         match self.method {

@@ -5,6 +5,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use thiserror::Error;
 
@@ -37,39 +38,78 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> NarWriteError + '_ {
     }
 }
 
-/// Size of the read buffer for file contents: large reads keep the hasher in its fast loop.
-const READ_BUF: usize = 1 << 20;
+/// Size of the chunks passed from the reading thread to the writing one: large enough that
+/// the hasher stays in its fast loop and syscalls are rare, small enough to stay in cache.
+const CHUNK: usize = 256 << 10;
+/// Chunks in flight: the reader can run this far ahead of the writer.
+const CHUNKS: usize = 4;
 
-/// Writes NAR tokens to a sink and counts the bytes.
-struct Encoder<'a, W: Write> {
-    out: &'a mut W,
-    written: u64,
-    buf: Vec<u8>,
+/// A chunk of NAR bytes: a buffer of `CHUNK` bytes of which the first `len` are filled.
+struct Chunk {
+    buf: Box<[u8]>,
+    len: usize,
 }
 
-impl<W: Write> Encoder<'_, W> {
-    fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.write_all(bytes)?;
-        self.written += bytes.len() as u64;
+/// Walks a tree and produces its NAR serialisation as a stream of chunks. File contents are
+/// read straight into the chunks, so each byte is copied once, by the kernel.
+struct Encoder {
+    chunk: Chunk,
+    full: SyncSender<Chunk>,
+    free: Receiver<Chunk>,
+}
+
+/// The writer went away (its `write` failed); the reader stops quietly.
+struct Closed;
+
+enum ProduceError {
+    Nar(NarWriteError),
+    Closed,
+}
+
+impl From<NarWriteError> for ProduceError {
+    fn from(e: NarWriteError) -> Self {
+        ProduceError::Nar(e)
+    }
+}
+
+impl Encoder {
+    fn ship(&mut self) -> Result<(), Closed> {
+        let next = self.free.recv().map_err(|_| Closed)?;
+        let full = std::mem::replace(&mut self.chunk, next);
+        self.full.send(full).map_err(|_| Closed)
+    }
+
+    fn raw(&mut self, mut bytes: &[u8]) -> Result<(), Closed> {
+        while !bytes.is_empty() {
+            let room = CHUNK - self.chunk.len;
+            let n = room.min(bytes.len());
+            self.chunk.buf[self.chunk.len..self.chunk.len + n].copy_from_slice(&bytes[..n]);
+            self.chunk.len += n;
+            bytes = &bytes[n..];
+            if self.chunk.len == CHUNK {
+                self.ship()?;
+            }
+        }
         Ok(())
     }
 
-    fn pad(&mut self, len: u64) -> io::Result<()> {
+    fn pad(&mut self, len: u64) -> Result<(), Closed> {
         let pad = (8 - (len % 8) as usize) % 8;
         self.raw(&[0u8; 8][..pad])
     }
 
-    fn token(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn token(&mut self, bytes: &[u8]) -> Result<(), Closed> {
         self.raw(&(bytes.len() as u64).to_le_bytes())?;
         self.raw(bytes)?;
         self.pad(bytes.len() as u64)
     }
 
-    fn tokens(&mut self, tokens: &[&str]) -> io::Result<()> {
+    fn tokens(&mut self, tokens: &[&str]) -> Result<(), Closed> {
         tokens.iter().try_for_each(|t| self.token(t.as_bytes()))
     }
 
-    fn node(&mut self, path: &Path) -> Result<(), NarWriteError> {
+    fn node(&mut self, path: &Path) -> Result<(), ProduceError> {
+        let closed = |_: Closed| ProduceError::Closed;
         let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
         let ft = meta.file_type();
         if ft.is_symlink() {
@@ -77,13 +117,12 @@ impl<W: Write> Encoder<'_, W> {
             self.tokens(&["(", "type", "symlink", "target"])
                 .and_then(|_| self.token(target.as_os_str().as_bytes()))
                 .and_then(|_| self.token(b")"))
-                .map_err(io_err(path))
+                .map_err(closed)
         } else if ft.is_file() {
             let executable = meta.permissions().mode() & 0o100 != 0;
             self.regular(path, executable, meta.len())
         } else if ft.is_dir() {
-            self.tokens(&["(", "type", "directory"])
-                .map_err(io_err(path))?;
+            self.tokens(&["(", "type", "directory"]).map_err(closed)?;
             let mut names: Vec<_> = fs::read_dir(path)
                 .map_err(io_err(path))?
                 .map(|e| e.map(|e| e.file_name()))
@@ -94,61 +133,113 @@ impl<W: Write> Encoder<'_, W> {
                 self.tokens(&["entry", "(", "name"])
                     .and_then(|_| self.token(name.as_bytes()))
                     .and_then(|_| self.token(b"node"))
-                    .map_err(io_err(path))?;
+                    .map_err(closed)?;
                 self.node(&path.join(&name))?;
-                self.token(b")").map_err(io_err(path))?;
+                self.token(b")").map_err(closed)?;
             }
-            self.token(b")").map_err(io_err(path))
+            self.token(b")").map_err(closed)
         } else {
-            Err(NarWriteError::UnsupportedFileType(path.to_owned()))
+            Err(NarWriteError::UnsupportedFileType(path.to_owned()).into())
         }
     }
 
-    fn regular(&mut self, path: &Path, executable: bool, len: u64) -> Result<(), NarWriteError> {
+    fn regular(&mut self, path: &Path, executable: bool, len: u64) -> Result<(), ProduceError> {
+        let closed = |_: Closed| ProduceError::Closed;
         let mut file = File::open(path).map_err(io_err(path))?;
         let head: &[&str] = if executable {
             &["(", "type", "regular", "executable", "", "contents"]
         } else {
             &["(", "type", "regular", "contents"]
         };
-        self.tokens(head).map_err(io_err(path))?;
-        self.raw(&len.to_le_bytes()).map_err(io_err(path))?;
-        if self.buf.is_empty() && len > 0 {
-            self.buf = vec![0u8; READ_BUF];
-        }
+        self.tokens(head).map_err(closed)?;
+        self.raw(&len.to_le_bytes()).map_err(closed)?;
         let mut left = len;
         while left > 0 {
-            let want = left.min(self.buf.len() as u64) as usize;
-            let n = match file.read(&mut self.buf[..want]) {
-                Ok(0) => return Err(NarWriteError::FileChanged(path.to_owned())),
+            let room = CHUNK - self.chunk.len;
+            let want = left.min(room as u64) as usize;
+            let start = self.chunk.len;
+            let n = match file.read(&mut self.chunk.buf[start..start + want]) {
+                Ok(0) => return Err(NarWriteError::FileChanged(path.to_owned()).into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io_err(path)(e)),
+                Err(e) => return Err(io_err(path)(e).into()),
             };
-            self.out.write_all(&self.buf[..n]).map_err(io_err(path))?;
-            self.written += n as u64;
+            self.chunk.len += n;
             left -= n as u64;
+            if self.chunk.len == CHUNK {
+                self.ship().map_err(closed)?;
+            }
         }
         // A file that grew while we read it would give a NAR that matches neither version.
         if file.read(&mut [0u8; 1]).map_err(io_err(path))? != 0 {
-            return Err(NarWriteError::FileChanged(path.to_owned()));
+            return Err(NarWriteError::FileChanged(path.to_owned()).into());
         }
-        self.pad(len).map_err(io_err(path))?;
-        self.token(b")").map_err(io_err(path))
+        self.pad(len).map_err(closed)?;
+        self.token(b")").map_err(closed)
     }
 }
 
 /// Streams the NAR serialisation of `path` (not following a top-level symlink) to `out`;
-/// returns the number of bytes written.
+/// returns the number of bytes written. A helper thread walks and reads the tree while this
+/// one writes (usually: hashes), so reading overlaps hashing.
 pub fn dump_path(path: &Path, out: &mut impl Write) -> Result<u64, NarWriteError> {
-    let mut enc = Encoder {
-        out,
-        written: 0,
-        buf: Vec::new(),
+    let (full_tx, full_rx) = sync_channel::<Chunk>(CHUNKS);
+    let (free_tx, free_rx) = sync_channel::<Chunk>(CHUNKS + 1);
+    let new_chunk = || Chunk {
+        buf: vec![0u8; CHUNK].into_boxed_slice(),
+        len: 0,
     };
-    enc.token(MAGIC.as_bytes()).map_err(io_err(path))?;
-    enc.node(path)?;
-    Ok(enc.written)
+    for _ in 0..CHUNKS {
+        free_tx.send(new_chunk()).expect("channel has room");
+    }
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut enc = Encoder {
+                chunk: new_chunk(),
+                full: full_tx,
+                free: free_rx,
+            };
+            enc.token(MAGIC.as_bytes())
+                .map_err(|_| ProduceError::Closed)?;
+            enc.node(path)?;
+            let last = std::mem::replace(
+                &mut enc.chunk,
+                Chunk {
+                    buf: Box::new([]),
+                    len: 0,
+                },
+            );
+            enc.full.send(last).map_err(|_| ProduceError::Closed)
+        });
+        let mut written = 0u64;
+        let mut write_error = None;
+        for chunk in full_rx.iter() {
+            if let Err(e) = out.write_all(&chunk.buf[..chunk.len]) {
+                write_error = Some(e);
+                break;
+            }
+            written += chunk.len as u64;
+            // The producer may be done and gone; a failed send just drops the buffer.
+            let _ = free_tx.send(Chunk { len: 0, ..chunk });
+        }
+        // Dropping the receivers' counterparts unblocks a producer waiting on us.
+        drop(full_rx);
+        drop(free_tx);
+        let produced = producer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        if let Some(e) = write_error {
+            return Err(io_err(path)(e));
+        }
+        match produced {
+            Ok(()) => Ok(written),
+            Err(ProduceError::Nar(e)) => Err(e),
+            Err(ProduceError::Closed) => Err(io_err(path)(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "NAR writer stopped early",
+            ))),
+        }
+    })
 }
 
 /// The NAR hash and NAR size of `path`, as `nix-hash --type <algo>` and `nix-store -q --size`.
@@ -187,5 +278,67 @@ impl Write for NarHashSink {
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The NAR of a single regular file, built by hand.
+    fn expected_file_nar(contents: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        let mut tok = |b: &[u8]| {
+            v.extend_from_slice(&(b.len() as u64).to_le_bytes());
+            v.extend_from_slice(b);
+            v.extend(std::iter::repeat_n(0u8, (8 - b.len() % 8) % 8));
+        };
+        for t in ["nix-archive-1", "(", "type", "regular", "contents"] {
+            tok(t.as_bytes());
+        }
+        tok(contents);
+        tok(b")");
+        v
+    }
+
+    #[test]
+    fn files_spanning_many_chunks() {
+        let tmp = tempfile::tempdir().unwrap();
+        for size in [0, 1, CHUNK - 60, CHUNK, 2 * CHUNK + 13] {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 + i / 251) as u8).collect();
+            let p = tmp.path().join(format!("f{size}"));
+            fs::write(&p, &data).unwrap();
+            let mut out = Vec::new();
+            let n = dump_path(&p, &mut out).unwrap();
+            assert_eq!(n as usize, out.len());
+            assert!(out == expected_file_nar(&data), "size {size}");
+        }
+    }
+
+    struct FailAfter(usize);
+
+    impl Write for FailAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(io::Error::other("disk full"));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn writer_errors_stop_the_reader() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            fs::write(tmp.path().join(format!("f{i}")), vec![1u8; CHUNK]).unwrap();
+        }
+        let e = dump_path(tmp.path(), &mut FailAfter(3 * CHUNK)).unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+        let e = dump_path(&tmp.path().join("missing"), &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, NarWriteError::Io { .. }));
     }
 }
