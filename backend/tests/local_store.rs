@@ -308,3 +308,91 @@ fn register_built_scans_references() {
     assert_eq!(store.closure([&out]).unwrap(), set(&[&dep, &out]));
     assert_eq!(fs::metadata(real.join("f")).unwrap().mode() & 0o777, 0o444);
 }
+
+#[test]
+fn fixed_and_filtered_adds() {
+    use strata_backend::store::nar;
+    use strata_backend::store::{FileIngestionMethod, HashAlgo};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = LocalStore::open_at(StoreDir::nix(), &tmp.path().join("s")).unwrap();
+    let vectors: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(shared().join("conformance/store/nar-vectors.json")).unwrap(),
+    )
+    .unwrap();
+    // `nix-store --add-fixed sha256 FILE` for every regular fixture.
+    for v in vectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["type"] == "regular")
+    {
+        let name = v["name"].as_str().unwrap();
+        let src = shared()
+            .join("conformance/store")
+            .join(v["path"].as_str().unwrap());
+        let info = store
+            .add_fixed(
+                &src,
+                name,
+                FileIngestionMethod::Flat,
+                HashAlgo::Sha256,
+                &mut |_, _| true,
+            )
+            .unwrap();
+        assert_eq!(
+            store.store_dir().display(&info.path),
+            v["store_path_add_fixed_flat_sha256"]
+        );
+        assert!(info.ca.unwrap().starts_with("fixed:sha256:"));
+    }
+    let dir_src = tmp.path().join("pkg");
+    tree(&dir_src);
+    let e = store
+        .add_fixed(
+            &dir_src,
+            "pkg",
+            FileIngestionMethod::Flat,
+            HashAlgo::Sha256,
+            &mut |_, _| true,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+
+    // A filter drops `data.txt` and the `bin` folder with its contents: the result is the path
+    // of a tree that never had them, and the filtered hash agrees.
+    let mut keep = |p: &Path, _: &fs::Metadata| !p.ends_with("data.txt") && !p.ends_with("bin");
+    let filtered = store
+        .add_fixed(
+            &dir_src,
+            "pkg",
+            FileIngestionMethod::Recursive,
+            HashAlgo::Sha256,
+            &mut keep,
+        )
+        .unwrap();
+    let (h, _) = nar::hash_path_filtered(&dir_src, HashAlgo::Sha256, &mut keep).unwrap();
+    assert_eq!(h, filtered.nar_hash);
+    let plain = tmp.path().join("plain/pkg");
+    fs::create_dir_all(&plain).unwrap();
+    std::os::unix::fs::symlink("bin/tool", plain.join("link")).unwrap();
+    fs::create_dir(plain.join("empty")).unwrap();
+    let unfiltered = store.add_path(&plain, None).unwrap();
+    assert_eq!(unfiltered.path, filtered.path);
+    // Recursive with another algorithm goes through the `fixed:out:r:` indirection.
+    let sha1 = store
+        .add_fixed(
+            &plain,
+            "pkg",
+            FileIngestionMethod::Recursive,
+            HashAlgo::Sha1,
+            &mut |_, _| true,
+        )
+        .unwrap();
+    let (h1, _) = nar::hash_path(&plain, HashAlgo::Sha1).unwrap();
+    let expected = store
+        .store_dir()
+        .make_fixed_output_path(FileIngestionMethod::Recursive, &h1, "pkg", [], false)
+        .unwrap();
+    assert_eq!(sha1.path, expected);
+    assert_ne!(sha1.path, unfiltered.path);
+}

@@ -83,7 +83,26 @@ pub fn remove_tree(path: &Path) -> io::Result<()> {
 
 /// Copies a tree (files, directories, symlinks as symlinks), keeping the owner-executable bit.
 pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    copy_tree_filtered(from, to, &mut |_, _| true)
+}
+
+/// [`copy_tree`] of only the entries below `from` that `filter` accepts (by path and metadata);
+/// a rejected directory is skipped with everything in it.
+pub fn copy_tree_filtered(
+    from: &Path,
+    to: &Path,
+    filter: &mut dyn FnMut(&Path, &fs::Metadata) -> bool,
+) -> io::Result<()> {
     let meta = fs::symlink_metadata(from)?;
+    copy_node(from, &meta, to, filter)
+}
+
+fn copy_node(
+    from: &Path,
+    meta: &fs::Metadata,
+    to: &Path,
+    filter: &mut dyn FnMut(&Path, &fs::Metadata) -> bool,
+) -> io::Result<()> {
     let ft = meta.file_type();
     if ft.is_symlink() {
         std::os::unix::fs::symlink(fs::read_link(from)?, to)
@@ -91,7 +110,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
         fs::create_dir(to)?;
         for entry in fs::read_dir(from)? {
             let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+            let child = entry.path();
+            let child_meta = fs::symlink_metadata(&child)?;
+            if filter(&child, &child_meta) {
+                copy_node(&child, &child_meta, &to.join(entry.file_name()), filter)?;
+            }
         }
         Ok(())
     } else if ft.is_file() {

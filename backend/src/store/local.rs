@@ -22,7 +22,7 @@ use super::fsutil;
 use super::hash::{Hash, HashAlgo};
 use super::lock::FileLock;
 use super::nar::{self, NarWriteError};
-use super::path::{StoreDir, StorePath, StorePathError};
+use super::path::{FileIngestionMethod, StoreDir, StorePath, StorePathError};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -47,6 +47,9 @@ pub enum StoreError {
     /// The path is not valid in this store.
     #[error("{0} is not a valid path in this store (add or build it first)")]
     NotValid(String),
+    /// Flat hashing needs a regular file.
+    #[error("{0} is not a regular file, so it cannot be added with flat hashing")]
+    NotAFile(PathBuf),
     /// The source of an add has no usable file name.
     #[error("cannot derive a store path name from {0}: pass a name")]
     NoName(PathBuf),
@@ -365,30 +368,68 @@ impl LocalStore {
                 .map(str::to_owned)
                 .ok_or_else(|| StoreError::NoName(src.to_owned()))?,
         };
-        super::path::validate_name(&name)?;
+        self.add_fixed(
+            src,
+            &name,
+            FileIngestionMethod::Recursive,
+            HashAlgo::Sha256,
+            &mut |_, _| true,
+        )
+    }
+
+    /// Copies a file or tree into the store as a content-addressed path (`builtins.path`,
+    /// `filterSource`, `nix-store --add-fixed`): only entries `filter` accepts are copied;
+    /// `method` and `algo` choose the content hash naming the path (flat needs a regular file).
+    pub fn add_fixed(
+        &self,
+        src: &Path,
+        name: &str,
+        method: FileIngestionMethod,
+        algo: HashAlgo,
+        filter: &mut dyn FnMut(&Path, &fs::Metadata) -> bool,
+    ) -> Result<PathInfo, StoreError> {
+        super::path::validate_name(name)?;
         let _guard = self.gc_guard()?;
         self.clean_litter()?;
         let scratch = self.scratch("add")?;
         let scratch = &scratch.path;
-        (|| {
-            fsutil::copy_tree(src, scratch).map_err(io_at(src))?;
-            // Hash our private copy, not the source, so what is published is what was hashed.
-            let (nar_hash, nar_size) = nar::hash_path(scratch, HashAlgo::Sha256)?;
-            let path = self.store_dir.make_source_path(&nar_hash, &name)?;
-            let info = PathInfo {
-                path,
-                nar_hash,
-                nar_size,
-                references: BTreeSet::new(),
-                deriver: None,
-                registration_time: now(),
-                ca: Some(format!(
-                    "fixed:r:{}",
-                    nar_hash.to_typed(super::HashEncoding::Base32)
-                )),
-            };
-            self.publish(scratch, info)
-        })()
+        fsutil::copy_tree_filtered(src, scratch, filter).map_err(io_at(src))?;
+        // Hash our private copy, not the source, so what is published is what was hashed.
+        let (nar_hash, nar_size) = nar::hash_path(scratch, HashAlgo::Sha256)?;
+        let content_hash = match method {
+            FileIngestionMethod::Recursive if algo == HashAlgo::Sha256 => nar_hash,
+            FileIngestionMethod::Recursive => nar::hash_path(scratch, algo)?.0,
+            FileIngestionMethod::Flat => {
+                if !fs::symlink_metadata(scratch).map_err(io_at(src))?.is_file() {
+                    return Err(StoreError::NotAFile(src.to_owned()));
+                }
+                let mut h = super::hash::Hasher::new(algo);
+                let mut f = fs::File::open(scratch).map_err(io_at(src))?;
+                io::copy(&mut f, &mut h).map_err(io_at(src))?;
+                h.finish()
+            }
+        };
+        let path = self
+            .store_dir
+            .make_fixed_output_path(method, &content_hash, name, [], false)?;
+        let info = PathInfo {
+            path,
+            nar_hash,
+            nar_size,
+            references: BTreeSet::new(),
+            deriver: None,
+            registration_time: now(),
+            ca: Some(format!(
+                "fixed:{}{}",
+                if method == FileIngestionMethod::Recursive {
+                    "r:"
+                } else {
+                    ""
+                },
+                content_hash.to_typed(super::HashEncoding::Base32)
+            )),
+        };
+        self.publish(scratch, info)
     }
 
     /// `builtins.toFile`: stores `contents` as a text path referring to `references` (which

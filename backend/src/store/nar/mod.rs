@@ -7,7 +7,10 @@ mod unpack;
 mod write;
 
 pub use unpack::{unpack, NarUnpackError, SymlinkPolicy, UnpackOptions};
-pub use write::{dump_path, hash_path, NarHashSink, NarWriteError};
+pub use write::{
+    dump_path, dump_path_filtered, hash_path, hash_path_filtered, NarHashSink, NarWriteError,
+    PathFilter,
+};
 
 /// The first token of every NAR.
 pub const MAGIC: &str = "nix-archive-1";

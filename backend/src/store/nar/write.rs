@@ -50,12 +50,54 @@ struct Chunk {
     len: usize,
 }
 
-/// Walks a tree and produces its NAR serialisation as a stream of chunks. File contents are
-/// read straight into the chunks, so each byte is copied once, by the kernel.
-struct Encoder {
-    chunk: Chunk,
+/// Where full chunks go: another thread (pipelined) or straight into a writer.
+trait ChunkSink {
+    /// Takes the filled part of `chunk` and leaves `chunk` empty and ready for reuse.
+    fn ship(&mut self, chunk: &mut Chunk) -> Result<(), Closed>;
+}
+
+/// Hands chunks to the writing thread and takes empty ones back.
+struct ChannelSink {
     full: SyncSender<Chunk>,
     free: Receiver<Chunk>,
+}
+
+impl ChunkSink for ChannelSink {
+    fn ship(&mut self, chunk: &mut Chunk) -> Result<(), Closed> {
+        let next = self.free.recv().map_err(|_| Closed)?;
+        let full = std::mem::replace(chunk, next);
+        self.full.send(full).map_err(|_| Closed)
+    }
+}
+
+/// Writes chunks to a writer in the same thread, remembering the first error.
+struct DirectSink<'w, W: Write> {
+    out: &'w mut W,
+    written: u64,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> ChunkSink for DirectSink<'_, W> {
+    fn ship(&mut self, chunk: &mut Chunk) -> Result<(), Closed> {
+        let r = self.out.write_all(&chunk.buf[..chunk.len]);
+        self.written += chunk.len as u64;
+        chunk.len = 0;
+        r.map_err(|e| {
+            self.error = Some(e);
+            Closed
+        })
+    }
+}
+
+/// Decides which directory entries (by path and metadata) a serialisation includes.
+pub type PathFilter<'f> = &'f mut dyn FnMut(&Path, &fs::Metadata) -> bool;
+
+/// Walks a tree and produces its NAR serialisation as a stream of chunks. File contents are
+/// read straight into the chunks, so each byte is copied once, by the kernel.
+struct Encoder<'a> {
+    chunk: Chunk,
+    sink: &'a mut dyn ChunkSink,
+    filter: Option<PathFilter<'a>>,
 }
 
 /// The writer went away (its `write` failed); the reader stops quietly.
@@ -72,11 +114,15 @@ impl From<NarWriteError> for ProduceError {
     }
 }
 
-impl Encoder {
+impl From<Closed> for ProduceError {
+    fn from(_: Closed) -> Self {
+        ProduceError::Closed
+    }
+}
+
+impl Encoder<'_> {
     fn ship(&mut self) -> Result<(), Closed> {
-        let next = self.free.recv().map_err(|_| Closed)?;
-        let full = std::mem::replace(&mut self.chunk, next);
-        self.full.send(full).map_err(|_| Closed)
+        self.sink.ship(&mut self.chunk)
     }
 
     fn raw(&mut self, mut bytes: &[u8]) -> Result<(), Closed> {
@@ -108,21 +154,28 @@ impl Encoder {
         tokens.iter().try_for_each(|t| self.token(t.as_bytes()))
     }
 
-    fn node(&mut self, path: &Path) -> Result<(), ProduceError> {
-        let closed = |_: Closed| ProduceError::Closed;
+    fn root(&mut self, path: &Path) -> Result<(), ProduceError> {
+        self.token(MAGIC.as_bytes())?;
         let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
+        self.node(path, &meta)?;
+        if self.chunk.len > 0 {
+            self.ship()?;
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, path: &Path, meta: &fs::Metadata) -> Result<(), ProduceError> {
         let ft = meta.file_type();
         if ft.is_symlink() {
             let target = fs::read_link(path).map_err(io_err(path))?;
-            self.tokens(&["(", "type", "symlink", "target"])
-                .and_then(|_| self.token(target.as_os_str().as_bytes()))
-                .and_then(|_| self.token(b")"))
-                .map_err(closed)
+            self.tokens(&["(", "type", "symlink", "target"])?;
+            self.token(target.as_os_str().as_bytes())?;
+            Ok(self.token(b")")?)
         } else if ft.is_file() {
             let executable = meta.permissions().mode() & 0o100 != 0;
             self.regular(path, executable, meta.len())
         } else if ft.is_dir() {
-            self.tokens(&["(", "type", "directory"]).map_err(closed)?;
+            self.tokens(&["(", "type", "directory"])?;
             let mut names: Vec<_> = fs::read_dir(path)
                 .map_err(io_err(path))?
                 .map(|e| e.map(|e| e.file_name()))
@@ -130,29 +183,34 @@ impl Encoder {
                 .map_err(io_err(path))?;
             names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             for name in names {
-                self.tokens(&["entry", "(", "name"])
-                    .and_then(|_| self.token(name.as_bytes()))
-                    .and_then(|_| self.token(b"node"))
-                    .map_err(closed)?;
-                self.node(&path.join(&name))?;
-                self.token(b")").map_err(closed)?;
+                let child = path.join(&name);
+                let meta = fs::symlink_metadata(&child).map_err(io_err(&child))?;
+                if let Some(filter) = self.filter.as_mut() {
+                    if !filter(&child, &meta) {
+                        continue;
+                    }
+                }
+                self.tokens(&["entry", "(", "name"])?;
+                self.token(name.as_bytes())?;
+                self.token(b"node")?;
+                self.node(&child, &meta)?;
+                self.token(b")")?;
             }
-            self.token(b")").map_err(closed)
+            Ok(self.token(b")")?)
         } else {
             Err(NarWriteError::UnsupportedFileType(path.to_owned()).into())
         }
     }
 
     fn regular(&mut self, path: &Path, executable: bool, len: u64) -> Result<(), ProduceError> {
-        let closed = |_: Closed| ProduceError::Closed;
         let mut file = File::open(path).map_err(io_err(path))?;
         let head: &[&str] = if executable {
             &["(", "type", "regular", "executable", "", "contents"]
         } else {
             &["(", "type", "regular", "contents"]
         };
-        self.tokens(head).map_err(closed)?;
-        self.raw(&len.to_le_bytes()).map_err(closed)?;
+        self.tokens(head)?;
+        self.raw(&len.to_le_bytes())?;
         let mut left = len;
         while left > 0 {
             let room = CHUNK - self.chunk.len;
@@ -167,15 +225,22 @@ impl Encoder {
             self.chunk.len += n;
             left -= n as u64;
             if self.chunk.len == CHUNK {
-                self.ship().map_err(closed)?;
+                self.ship()?;
             }
         }
         // A file that grew while we read it would give a NAR that matches neither version.
         if file.read(&mut [0u8; 1]).map_err(io_err(path))? != 0 {
             return Err(NarWriteError::FileChanged(path.to_owned()).into());
         }
-        self.pad(len).map_err(closed)?;
-        self.token(b")").map_err(closed)
+        self.pad(len)?;
+        Ok(self.token(b")")?)
+    }
+}
+
+fn new_chunk() -> Chunk {
+    Chunk {
+        buf: vec![0u8; CHUNK].into_boxed_slice(),
+        len: 0,
     }
 }
 
@@ -185,31 +250,21 @@ impl Encoder {
 pub fn dump_path(path: &Path, out: &mut impl Write) -> Result<u64, NarWriteError> {
     let (full_tx, full_rx) = sync_channel::<Chunk>(CHUNKS);
     let (free_tx, free_rx) = sync_channel::<Chunk>(CHUNKS + 1);
-    let new_chunk = || Chunk {
-        buf: vec![0u8; CHUNK].into_boxed_slice(),
-        len: 0,
-    };
     for _ in 0..CHUNKS {
         free_tx.send(new_chunk()).expect("channel has room");
     }
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
-            let mut enc = Encoder {
-                chunk: new_chunk(),
+            let mut sink = ChannelSink {
                 full: full_tx,
                 free: free_rx,
             };
-            enc.token(MAGIC.as_bytes())
-                .map_err(|_| ProduceError::Closed)?;
-            enc.node(path)?;
-            let last = std::mem::replace(
-                &mut enc.chunk,
-                Chunk {
-                    buf: Box::new([]),
-                    len: 0,
-                },
-            );
-            enc.full.send(last).map_err(|_| ProduceError::Closed)
+            Encoder {
+                chunk: new_chunk(),
+                sink: &mut sink,
+                filter: None,
+            }
+            .root(path)
         });
         let mut written = 0u64;
         let mut write_error = None;
@@ -222,7 +277,7 @@ pub fn dump_path(path: &Path, out: &mut impl Write) -> Result<u64, NarWriteError
             // The producer may be done and gone; a failed send just drops the buffer.
             let _ = free_tx.send(Chunk { len: 0, ..chunk });
         }
-        // Dropping the receivers' counterparts unblocks a producer waiting on us.
+        // Dropping our ends unblocks a producer waiting on us.
         drop(full_rx);
         drop(free_tx);
         let produced = producer
@@ -242,10 +297,50 @@ pub fn dump_path(path: &Path, out: &mut impl Write) -> Result<u64, NarWriteError
     })
 }
 
+/// [`dump_path`] including only the entries `filter` accepts (called with each entry's path
+/// and metadata below the root, as for `builtins.path`'s `filter`); runs in this thread.
+pub fn dump_path_filtered(
+    path: &Path,
+    out: &mut impl Write,
+    filter: PathFilter<'_>,
+) -> Result<u64, NarWriteError> {
+    let mut sink = DirectSink {
+        out,
+        written: 0,
+        error: None,
+    };
+    let r = Encoder {
+        chunk: new_chunk(),
+        sink: &mut sink,
+        filter: Some(filter),
+    }
+    .root(path);
+    if let Some(e) = sink.error {
+        return Err(io_err(path)(e));
+    }
+    match r {
+        Ok(()) => Ok(sink.written),
+        Err(ProduceError::Nar(e)) => Err(e),
+        // A direct sink only closes after recording its write error, handled above.
+        Err(ProduceError::Closed) => Err(io_err(path)(io::Error::other("NAR writer stopped"))),
+    }
+}
+
 /// The NAR hash and NAR size of `path`, as `nix-hash --type <algo>` and `nix-store -q --size`.
 pub fn hash_path(path: &Path, algo: HashAlgo) -> Result<(Hash, u64), NarWriteError> {
     let mut sink = NarHashSink::new(algo);
     dump_path(path, &mut sink)?;
+    Ok(sink.finish())
+}
+
+/// [`hash_path`] over the entries `filter` accepts (see [`dump_path_filtered`]).
+pub fn hash_path_filtered(
+    path: &Path,
+    algo: HashAlgo,
+    filter: PathFilter<'_>,
+) -> Result<(Hash, u64), NarWriteError> {
+    let mut sink = NarHashSink::new(algo);
+    dump_path_filtered(path, &mut sink, filter)?;
     Ok(sink.finish())
 }
 
