@@ -288,6 +288,8 @@ impl LocalStore {
                 removed.push(path);
             }
         }
+        // One query for the whole set; each suspect is re-checked under its lock below.
+        let valid = self.valid_paths()?;
         for entry in fs::read_dir(&self.root).map_err(io_at(&self.root))? {
             let entry = entry.map_err(io_at(&self.root))?;
             let name = entry.file_name();
@@ -295,7 +297,7 @@ impl LocalStore {
             let Ok(p) = StorePath::from_base_name(name) else {
                 continue;
             };
-            if self.is_valid(&p)? {
+            if valid.contains(&p) {
                 continue;
             }
             let l = self
