@@ -396,3 +396,17 @@ fn fixed_and_filtered_adds() {
     assert_eq!(sha1.path, expected);
     assert_ne!(sha1.path, unfiltered.path);
 }
+
+#[test]
+fn store_dir_is_the_path_as_written() {
+    // Like NIX_STORE_DIR: `.` and `..` are removed, symlinks are not resolved.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real", tmp.path().join("alias")).unwrap();
+    let written = tmp.path().join("x/../alias/./store");
+    let store = LocalStore::open(&written).unwrap();
+    let expected = tmp.path().join("alias/store");
+    assert_eq!(store.store_dir().as_str(), expected.to_str().unwrap());
+    let p = store.add_text("t", b"t", &BTreeSet::new()).unwrap().path;
+    assert!(tmp.path().join("real/store").join(p.base_name()).exists());
+}

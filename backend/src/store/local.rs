@@ -107,9 +107,13 @@ impl LocalStore {
     /// Opens (creating if needed) the store at `root`, whose absolute path is also its logical
     /// store directory, as with Nix's `NIX_STORE_DIR`.
     pub fn open(root: &Path) -> Result<LocalStore, StoreError> {
-        fs::create_dir_all(root).map_err(io_at(root))?;
-        let abs = fs::canonicalize(root).map_err(io_at(root))?;
-        let dir = StoreDir::new(&abs.to_string_lossy())?;
+        let abs = absolute_lexical(root).map_err(io_at(root))?;
+        let text = abs.to_str().ok_or_else(|| {
+            StoreError::Path(StorePathError::BadStoreDir(
+                abs.to_string_lossy().into_owned(),
+            ))
+        })?;
+        let dir = StoreDir::new(text)?;
         LocalStore::open_at(dir, &abs)
     }
 
@@ -539,6 +543,28 @@ impl Drop for Scratch {
             let _ = fs::remove_file(lock.path());
         }
     }
+}
+
+/// Makes `p` absolute and removes `.` and `..` without resolving symlinks, as Nix's
+/// `canonPath` does for `NIX_STORE_DIR`: the store directory is the path as the user wrote it.
+fn absolute_lexical(p: &Path) -> io::Result<PathBuf> {
+    use std::path::Component;
+    let joined = if p.is_absolute() {
+        p.to_owned()
+    } else {
+        std::env::current_dir()?.join(p)
+    };
+    let mut out = PathBuf::from("/");
+    for c in joined.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 fn set_mode(p: &Path, mode: u32) -> Result<(), StoreError> {
