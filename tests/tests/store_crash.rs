@@ -75,6 +75,17 @@ fn is_registered(store: &Path, path: &str) -> bool {
         .success()
 }
 
+/// A temporary folder, on a memory file system when there is one (deleting thousands of files
+/// from a busy virtual disk takes seconds).
+fn scratch_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        tempfile::tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    }
+}
+
 fn make_deletable(p: &Path) {
     if let Ok(m) = p.symlink_metadata() {
         if m.is_dir() {
@@ -88,7 +99,7 @@ fn make_deletable(p: &Path) {
 
 #[test]
 fn sigkill_at_random_moments() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = scratch_dir();
     let base = fs::canonicalize(tmp.path()).unwrap();
     let src = base.join("big");
     large_tree(&src);
@@ -189,7 +200,7 @@ fn sigkill_at_random_moments() {
 
 #[test]
 fn concurrent_adds_of_one_path_publish_once() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = scratch_dir();
     let base = fs::canonicalize(tmp.path()).unwrap();
     let src = base.join("tree");
     large_tree(&src);

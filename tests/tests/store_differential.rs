@@ -49,9 +49,12 @@ fn file(rng: &mut Rng, at: &Path) {
         0..=2 => 0,
         3..=7 => rng.below(200),
         8 => rng.below(5000),
-        _ => rng.below(70_000),
+        _ => rng.below(40_000),
     };
-    let bytes: Vec<u8> = (0..size).map(|_| rng.next() as u8).collect();
+    let bytes: Vec<u8> = (0..size.div_ceil(8))
+        .flat_map(|_| rng.next().to_le_bytes())
+        .take(size as usize)
+        .collect();
     fs::write(at, bytes).unwrap();
     let mode = if rng.chance(30) { 0o755 } else { 0o644 };
     fs::set_permissions(at, fs::Permissions::from_mode(mode)).unwrap();
@@ -150,7 +153,13 @@ fn random_trees_match_nix() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_1234_abcd_ef01u64);
     eprintln!("seed {seed} (set STRATA_TEST_SEED to replay)");
-    let tmp = tempfile::tempdir().unwrap();
+    // Thousands of small files: a memory file system keeps creating and deleting them cheap.
+    let shm = Path::new("/dev/shm");
+    let tmp = if shm.is_dir() {
+        tempfile::tempdir_in(shm).unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    };
     let base = fs::canonicalize(tmp.path()).unwrap();
     let trees = make_trees(&base.join("trees"), 200, seed);
     let args: Vec<&Path> = trees.iter().map(PathBuf::as_path).collect();
