@@ -32,4 +32,10 @@ pub enum Command {
     Lsp(crate::commands::lsp::LspArgs),
     /// Parse files; exit 0 iff there is no syntax error.
     Parse(crate::commands::parse::ParseArgs),
+    /// Hash files and trees the way Nix does.
+    Hash(crate::commands::hash::HashArgs),
+    /// Add to, query, collect and verify the local store.
+    Store(crate::commands::store::StoreArgs),
+    /// Inspect derivations (`.drv` files).
+    Drv(crate::commands::drv::DrvArgs),
 }

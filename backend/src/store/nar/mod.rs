@@ -1,0 +1,16 @@
+//! NAR, the Nix ARchive: a canonical serialisation of a file tree (regular files with an
+//! executable bit, directories with sorted entries, symlinks), hashed to identify store paths.
+//!
+//! Every token is a byte string: a little-endian u64 length, the bytes, zero padding to 8.
+
+mod unpack;
+mod write;
+
+pub use unpack::{unpack, NarUnpackError, SymlinkPolicy, UnpackOptions};
+pub use write::{
+    dump_path, dump_path_filtered, hash_path, hash_path_filtered, NarHashSink, NarWriteError,
+    PathFilter,
+};
+
+/// The first token of every NAR.
+pub const MAGIC: &str = "nix-archive-1";
