@@ -32,4 +32,14 @@ pub enum Command {
     Lsp(crate::commands::lsp::LspArgs),
     /// Parse files; exit 0 iff there is no syntax error.
     Parse(crate::commands::parse::ParseArgs),
+    /// Build an installable and print its output paths.
+    Build(crate::commands::build::BuildArgs),
+    /// Build a configuration, switch its profile to it and activate it.
+    Apply(crate::commands::apply::ApplyArgs),
+    /// Switch a profile back to an earlier generation and activate it.
+    Rollback(crate::commands::rollback::RollbackArgs),
+    /// List (or delete) a profile's generations.
+    Generations(crate::commands::generations::GenerationsArgs),
+    /// Closure difference between two generations.
+    Diff(crate::commands::diff::DiffArgs),
 }

@@ -16,8 +16,9 @@ const TAIL_LINES: usize = 20;
 /// How activation runs.
 #[derive(Debug, Clone, Default)]
 pub struct ActivationOptions {
-    /// A command prefix such as `["sudo"]`; empty runs with the user's privileges.
-    pub elevate: Vec<String>,
+    /// A command prefix such as `["sudo"]` (empty: the user's privileges); `None` picks
+    /// the default: `sudo` for `switch-to-configuration` unless already root.
+    pub elevate: Option<Vec<String>>,
     /// Extra environment for the script (e.g. `STRATA_STATE_DIR`).
     pub env: Vec<(String, String)>,
     /// Skip activation entirely (only switch the profile).
@@ -37,7 +38,7 @@ pub fn activation_command(out: &Path) -> Option<Vec<String>> {
     None
 }
 
-/// The elevation a profile needs by default: `sudo` for a system profile when not root.
+/// The elevation an activation needs by default: `sudo` for a system one when not root.
 pub fn default_elevation(system_profile: bool) -> Vec<String> {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
@@ -78,7 +79,12 @@ pub fn activate(
         });
         return Ok(());
     };
-    let full: Vec<&String> = opts.elevate.iter().chain(argv.iter()).collect();
+    let system = argv.len() == 2 && argv[1] == "switch";
+    let elevate = opts
+        .elevate
+        .clone()
+        .unwrap_or_else(|| default_elevation(system));
+    let full: Vec<&String> = elevate.iter().chain(argv.iter()).collect();
     job.emit(Event::ActivationStep {
         step: full
             .iter()

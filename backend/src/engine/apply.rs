@@ -180,7 +180,14 @@ fn apply_inner<E: Engine + ?Sized>(
     let switched = engine.switch(&req.profile, &output, job)?;
     let generation = req.profile.generation(switched.to)?;
     if let Err(err) = engine.activate(&generation, &req.activation, job) {
-        return Err(restore(engine, &req.profile, switched, &req.activation, job, err));
+        return Err(restore(
+            engine,
+            &req.profile,
+            switched,
+            &req.activation,
+            job,
+            err,
+        ));
     }
     let diff = match &current_gen {
         Some(g) if g.number != switched.to => match engine.diff(&g.target, &output) {

@@ -204,7 +204,13 @@ impl fmt::Display for ClosureDiff {
         if !self.changed.is_empty() {
             writeln!(f, "Version changes:")?;
             for c in &self.changed {
-                writeln!(f, "  [C] {}: {} → {}", c.name, versions(&c.old), versions(&c.new))?;
+                writeln!(
+                    f,
+                    "  [C] {}: {} → {}",
+                    c.name,
+                    versions(&c.old),
+                    versions(&c.new)
+                )?;
             }
         }
         if !self.added.is_empty() {
@@ -269,8 +275,18 @@ mod tests {
 
     #[test]
     fn diff_of_two_closures() {
-        let old = closure(&[("greeting-1.0", 1000), ("motd-2.0", 500), ("gone-1", 10), ("home", 100)]);
-        let new = closure(&[("greeting-1.1", 1200), ("motd-2.0", 500), ("extra-0.3", 2048), ("home", 100)]);
+        let old = closure(&[
+            ("greeting-1.0", 1000),
+            ("motd-2.0", 500),
+            ("gone-1", 10),
+            ("home", 100),
+        ]);
+        let new = closure(&[
+            ("greeting-1.1", 1200),
+            ("motd-2.0", 500),
+            ("extra-0.3", 2048),
+            ("home", 100),
+        ]);
         let d = ClosureDiff::new(&old, &new);
         expect!["1 package changed (greeting 1.0 → 1.1), 1 package added (extra 0.3), 1 package removed (gone 1), +2.2 KiB"]
             .assert_eq(&d.summary());

@@ -204,17 +204,23 @@ mod tests {
         check(
             ".#nixosConfigurations.host",
             None,
-            expect![[r#".#nixosConfigurations.host | NixosSystem { host: "host" } | builds nixosConfigurations.host.config.system.build.toplevel"#]],
+            expect![[
+                r#".#nixosConfigurations.host | NixosSystem { host: "host" } | builds nixosConfigurations.host.config.system.build.toplevel"#
+            ]],
         );
         check(
             "/etc/nixos#homeConfigurations.alice",
             None,
-            expect![[r#"/etc/nixos#homeConfigurations.alice | Home { name: "alice" } | builds homeConfigurations.alice.activationPackage"#]],
+            expect![[
+                r#"/etc/nixos#homeConfigurations.alice | Home { name: "alice" } | builds homeConfigurations.alice.activationPackage"#
+            ]],
         );
         check(
             "#homeConfigurations.\"alice@box\".activationPackage",
             None,
-            expect![[r#".#homeConfigurations."alice@box".activationPackage | Home { name: "alice@box" } | builds homeConfigurations."alice@box".activationPackage"#]],
+            expect![[
+                r#".#homeConfigurations."alice@box".activationPackage | Home { name: "alice@box" } | builds homeConfigurations."alice@box".activationPackage"#
+            ]],
         );
         check(
             "github:o/r#nixosConfigurations.a.config.system.build.vm",
@@ -235,15 +241,13 @@ mod tests {
             Some("hello"),
             expect!["default.nix -A hello | Other | builds hello"],
         );
-        check(
-            "sys.nix",
-            None,
-            expect!["sys.nix | Other | builds "],
-        );
+        check("sys.nix", None, expect!["sys.nix | Other | builds "]);
         check(
             "./c.nix",
             Some("nixosConfigurations.x"),
-            expect![[r#"./c.nix -A nixosConfigurations.x | NixosSystem { host: "x" } | builds nixosConfigurations.x.config.system.build.toplevel"#]],
+            expect![[
+                r#"./c.nix -A nixosConfigurations.x | NixosSystem { host: "x" } | builds nixosConfigurations.x.config.system.build.toplevel"#
+            ]],
         );
     }
 
@@ -262,7 +266,9 @@ mod tests {
         check(
             ".#a",
             Some("b"),
-            expect!["error: `-A` goes with a file (`FILE -A ATTR`), not with the flake reference `.#a`"],
+            expect![
+                "error: `-A` goes with a file (`FILE -A ATTR`), not with the flake reference `.#a`"
+            ],
         );
         check(
             ".#a.\"b",

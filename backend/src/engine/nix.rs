@@ -79,7 +79,10 @@ impl Nix {
         })?;
         let text = String::from_utf8_lossy(&out.stdout);
         let version = NixVersion::parse(&text).ok_or_else(|| {
-            EngineError::Unavailable(format!("cannot read the Nix version from `{}`", text.trim()))
+            EngineError::Unavailable(format!(
+                "cannot read the Nix version from `{}`",
+                text.trim()
+            ))
         })?;
         if (version.major, version.minor) < (2, 4) {
             return Err(EngineError::Unavailable(format!(
@@ -287,11 +290,7 @@ fn map_source_paths(inst: &Installable, text: &str) -> String {
             };
             if strip_source_prefix(path).is_some() {
                 let mapped = map_source_path(inst, Path::new(path));
-                format!(
-                    "{}{suffix}{}",
-                    mapped.display(),
-                    &word[trimmed.len()..]
-                )
+                format!("{}{suffix}{}", mapped.display(), &word[trimmed.len()..])
             } else {
                 word.to_string()
             }
@@ -536,9 +535,11 @@ mod tests {
     fn source_paths_map_back() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("flake.nix"), "{}").unwrap();
-        let inst =
-            Installable::parse(&format!("{}#homeConfigurations.x", dir.path().display()), None)
-                .unwrap();
+        let inst = Installable::parse(
+            &format!("{}#homeConfigurations.x", dir.path().display()),
+            None,
+        )
+        .unwrap();
         let text = map_source_paths(
             &inst,
             "undefined variable 'x'\n at /nix/store/bizwdgb02wqcv4c4pr2dfci3jmz4kxdm-source/flake.nix:6:13:",

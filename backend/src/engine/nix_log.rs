@@ -222,7 +222,9 @@ impl NixLog {
 
     /// The error messages (texts starting with `error:`), in order.
     pub fn errors(&self) -> impl Iterator<Item = &NixMessage> {
-        self.messages.iter().filter(|m| m.text.starts_with("error:"))
+        self.messages
+            .iter()
+            .filter(|m| m.text.starts_with("error:"))
     }
 }
 

@@ -40,8 +40,20 @@ pub fn run(
     let pgid = child.id() as libc::pid_t;
     let (tx, rx) = mpsc::channel::<(Stream, String)>();
     let readers: Vec<_> = [
-        (Stream::Out, child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>)),
-        (Stream::Err, child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)),
+        (
+            Stream::Out,
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ),
+        (
+            Stream::Err,
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ),
     ]
     .into_iter()
     .filter_map(|(stream, pipe)| {
@@ -114,7 +126,10 @@ mod tests {
         let mut cmd = Command::new("/bin/sh");
         cmd.args(["-c", "echo out; echo err >&2; exit 3"]);
         let mut lines = Vec::new();
-        let status = run(cmd, &CancelToken::new(), |s, l| lines.push((s, l.to_string()))).unwrap();
+        let status = run(cmd, &CancelToken::new(), |s, l| {
+            lines.push((s, l.to_string()))
+        })
+        .unwrap();
         assert_eq!(status.code(), Some(3));
         lines.sort_by_key(|(s, _)| *s == Stream::Err);
         assert_eq!(

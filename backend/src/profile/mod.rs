@@ -25,7 +25,9 @@ pub enum ProfileError {
         source: io::Error,
     },
     /// `P` exists but is not a profile Strata or Nix can read.
-    #[error("profile `{path}` is corrupt: {reason}; fix or remove it by hand (nothing was changed)")]
+    #[error(
+        "profile `{path}` is corrupt: {reason}; fix or remove it by hand (nothing was changed)"
+    )]
     Corrupt { path: PathBuf, reason: String },
     /// The requested generation has no link.
     #[error("profile `{profile}` has no generation {number}")]
@@ -208,7 +210,10 @@ impl Profile {
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io_err("cannot list profile folder", dir))?;
-            let Some(number) = entry.file_name().to_str().and_then(|n| self.parse_link_name(n))
+            let Some(number) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| self.parse_link_name(n))
             else {
                 continue;
             };
@@ -447,7 +452,10 @@ mod tests {
     fn new_generations_follow_nix_env_numbering() {
         let (_d, p) = setup();
         assert_eq!(p.current().unwrap(), None);
-        for (i, t) in ["/nix/store/a", "/nix/store/b", "/nix/store/c"].iter().enumerate() {
+        for (i, t) in ["/nix/store/a", "/nix/store/b", "/nix/store/c"]
+            .iter()
+            .enumerate()
+        {
             let n = p.add_generation(Path::new(t), &plain).unwrap();
             assert_eq!(n, i as u64 + 1);
             p.switch_to(n).unwrap();
@@ -519,7 +527,10 @@ mod tests {
         std::fs::remove_file(p.path()).unwrap();
         std::os::unix::fs::symlink("p-9-link", p.path()).unwrap();
         let msg = p.current().unwrap_err().to_string();
-        assert!(msg.contains("generation 9") && msg.contains("missing"), "{msg}");
+        assert!(
+            msg.contains("generation 9") && msg.contains("missing"),
+            "{msg}"
+        );
         std::fs::remove_file(p.path()).unwrap();
         std::fs::write(p.path(), "x").unwrap();
         let msg = p.current().unwrap_err().to_string();

@@ -4,14 +4,24 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod apply;
+pub mod build;
+pub mod diff;
+pub mod generations;
 pub mod lsp;
 pub mod parse;
+pub mod rollback;
 
 /// Dispatches the parsed command line to its subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let _global = &cli.global;
+    let global = &cli.global;
     match cli.command {
         Command::Lsp(args) => lsp::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Build(args) => build::run(args, global),
+        Command::Apply(args) => apply::run(args, global),
+        Command::Rollback(args) => rollback::run(args, global),
+        Command::Generations(args) => generations::run(args, global),
+        Command::Diff(args) => diff::run(args, global),
     }
 }
