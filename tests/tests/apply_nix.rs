@@ -261,8 +261,27 @@ fn apply_edit_rollback_and_nix_env_agrees() {
         6,
         &["it is the current one"],
     );
+    let gen1 = std::fs::read_link(w.profile.with_file_name("demo-1-link")).unwrap();
     ok(&w.strata(&["generations", "--profile", profile, "--delete", "1"]));
     assert!(!w.link_exists(1) && w.link_exists(2));
+
+    // A generation nix-env made is listed, rolled back from and diffed by Strata.
+    let mut cmd = Command::new("nix-env");
+    nix_env(&mut cmd);
+    assert!(cmd
+        .args(["--profile", profile, "--set"])
+        .arg(&gen1)
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(w.current(), Some(3));
+    let listed = ok(&w.strata(&["generations", "--profile", profile]));
+    assert_eq!(listed, w.nix_env_generations());
+    let diff = ok(&w.strata(&["diff", "--profile", profile]));
+    assert!(diff.contains("[C] greeting: 1.1 → 1.0"), "{diff}");
+    ok(&w.strata(&["rollback", "--profile", profile]));
+    assert_eq!(w.current(), Some(2));
+    assert_eq!(w.home_file(GREETING).as_deref(), Some("Hello again!\n"));
 }
 
 #[test]
@@ -410,7 +429,7 @@ fn bad_input_is_reported_and_changes_nothing() {
         7,
         &["the native engine is not available yet"],
     );
-    assert!(std::fs::symlink_metadata(&w.profile).is_err());
+    assert!(!w.profile.parent().unwrap().exists());
 
     // An evaluation error names the user's file and line (not the store copy).
     w.edit("home.nix", "onChange = \"\";", "onChange = undefinedThing;");
@@ -552,4 +571,75 @@ fn dry_run_and_system_configuration() {
     let out = ok(&w.strata(&["build", &config]));
     assert!(out.trim().ends_with("-nixos-system-demo-24.05"), "{out}");
     assert_eq!(w.current(), Some(1));
+
+    // `FILE -A ATTR` installables.
+    let file = w.root.join("pkgs.nix");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{ tool = derivation {{ name = "tool-2.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {} > $out" ]; }}; }}"#,
+            w.nonce()
+        ),
+    )
+    .unwrap();
+    let out = ok(&w.strata(&["build", file.to_str().unwrap(), "-A", "tool"]));
+    let built = PathBuf::from(out.trim());
+    assert!(built.to_str().unwrap().ends_with("-tool-2.0"), "{out}");
+    assert_eq!(std::fs::read_to_string(&built).unwrap().trim(), w.nonce());
+}
+
+#[test]
+fn ctrl_c_cancels_the_build_and_switches_nothing() {
+    use std::io::{BufRead, BufReader};
+    let w = World::new("home");
+    ok(&w.apply());
+    w.edit(
+        "flake.nix",
+        r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#,
+        r#"args = [ "-c" ''echo slow build started; /bin/sleep 30; /bin/mkdir -p "$out"'' ];"#,
+    );
+    w.edit(
+        "home.nix",
+        "Hello from Strata!",
+        &format!("Slow {}", w.nonce()),
+    );
+    let mut child = w
+        .cmd(&[
+            "apply",
+            &w.home_config(),
+            "--profile",
+            w.profile.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("apply ended before the build started:\n{seen}");
+        }
+        seen.push_str(&line);
+        if line.contains("slow build started") {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "{seen}{rest}");
+    assert!(rest.contains("cancelled"), "{rest}");
+    assert_eq!(w.current(), Some(1));
+    assert!(!w.link_exists(2));
+    assert_eq!(
+        w.home_file(GREETING).as_deref(),
+        Some("Hello from Strata!\n")
+    );
 }

@@ -73,6 +73,14 @@ pub fn switch<E: Engine + ?Sized>(
             true,
         ),
     };
+    let current = gens.iter().find(|g| g.current).map(|g| g.number);
+    if current == Some(to) {
+        return Ok(Switch {
+            from: current,
+            to,
+            created: false,
+        });
+    }
     let from = match profile.switch_to(to) {
         Ok(from) => from,
         Err(e) => {
@@ -90,25 +98,29 @@ pub fn switch<E: Engine + ?Sized>(
     Ok(Switch { from, to, created })
 }
 
-/// Fails early when the profile folder cannot be written (nothing is built then).
+/// Fails early when the profile folder cannot be written (nothing is built then). A
+/// folder that does not exist yet is created later; its nearest existing parent is probed.
 fn check_writable(profile: &Profile) -> Result<(), EngineError> {
-    let dir = profile
+    let mut dir = profile
         .path()
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let err = |action: &'static str, e: std::io::Error| {
-        EngineError::Profile(ProfileError::Io {
-            action,
-            path: dir.to_path_buf(),
-            source: e,
-        })
-    };
-    std::fs::create_dir_all(dir).map_err(|e| err("cannot create profile folder", e))?;
+    while !dir.exists() {
+        match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => dir = p,
+            _ => break,
+        }
+    }
     let probe = dir.join(format!(".strata-probe-{}", std::process::id()));
     let _ = std::fs::remove_file(&probe);
-    std::os::unix::fs::symlink("probe", &probe)
-        .map_err(|e| err("cannot write to profile folder", e))?;
+    std::os::unix::fs::symlink("probe", &probe).map_err(|source| {
+        EngineError::Profile(ProfileError::Io {
+            action: "cannot write to profile folder",
+            path: dir.to_path_buf(),
+            source,
+        })
+    })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
