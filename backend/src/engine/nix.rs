@@ -4,7 +4,9 @@
 //! Flags are the ones Nix 2.8 (Debian) and current Nix both accept: `nix build --json
 //! --no-link --log-format internal-json`, `--extra-experimental-features`, `-f FILE ATTR`,
 //! `--dry-run`, `--max-jobs`; `nix path-info --json --recursive` (whose JSON changed from an
-//! array to an object in 2.19; both are read); `nix-store --realise --add-root`.
+//! array to an object in 2.19; both are read); `nix-store --realise --add-root`. The
+//! version (`nix --version`, read lazily) turns a Nix older than 2.4, which has none of
+//! these, into a clear "too old" error.
 //!
 //! GC roots: a new generation link is created with `nix-store --realise OUT --add-root
 //! P-N-link`, which makes the link atomically and registers it as an indirect root in
@@ -66,39 +68,45 @@ impl std::fmt::Display for NixVersion {
 /// The engine that drives an installed Nix.
 #[derive(Debug, Clone)]
 pub struct Nix {
-    version: NixVersion,
+    program: PathBuf,
+    version: std::sync::Arc<std::sync::OnceLock<Option<NixVersion>>>,
 }
 
 impl Nix {
-    /// Finds Nix on `PATH` and checks it is new enough (2.4 for `nix build` and flakes).
+    /// Finds `nix` on `PATH`. The version is read lazily (`nix --version` costs as much as
+    /// a no-op build's evaluation start-up, so the hot path of an unchanged apply skips it).
     pub fn detect() -> Result<Self, EngineError> {
-        let out = Command::new("nix").arg("--version").output().map_err(|e| {
-            EngineError::Unavailable(format!(
-                "the Nix engine needs `nix` on PATH ({e}); install Nix or use `--engine native`"
-            ))
+        let program = find_in_path("nix").ok_or_else(|| {
+            EngineError::Unavailable(
+                "the Nix engine needs `nix` on PATH; install Nix or use `--engine native`".into(),
+            )
         })?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let version = NixVersion::parse(&text).ok_or_else(|| {
-            EngineError::Unavailable(format!(
-                "cannot read the Nix version from `{}`",
-                text.trim()
-            ))
-        })?;
-        if (version.major, version.minor) < (2, 4) {
-            return Err(EngineError::Unavailable(format!(
-                "Nix {version} is too old for the Nix engine: 2.4 or later is needed"
-            )));
-        }
-        Ok(Nix { version })
+        Ok(Nix {
+            program,
+            version: Default::default(),
+        })
     }
 
-    /// The detected version.
-    pub fn version(&self) -> NixVersion {
-        self.version
+    /// The installed version (`None` when `nix --version` cannot be read).
+    pub fn version(&self) -> Option<NixVersion> {
+        *self.version.get_or_init(|| {
+            let out = Command::new(&self.program).arg("--version").output().ok()?;
+            NixVersion::parse(&String::from_utf8_lossy(&out.stdout))
+        })
+    }
+
+    /// Explains a failure caused by a Nix without `nix build` and flakes (before 2.4).
+    fn too_old(&self) -> Option<EngineError> {
+        let v = self.version()?;
+        ((v.major, v.minor) < (2, 4)).then(|| {
+            EngineError::Unavailable(format!(
+                "Nix {v} is too old for the Nix engine: 2.4 or later is needed"
+            ))
+        })
     }
 
     fn nix(&self) -> Command {
-        let mut cmd = Command::new("nix");
+        let mut cmd = Command::new(&self.program);
         cmd.args(["--extra-experimental-features", "nix-command flakes"]);
         cmd
     }
@@ -188,6 +196,11 @@ impl Nix {
 
     /// Turns a failed Nix run into the error the user needs.
     fn failure(&self, inst: Option<&Installable>, log: &NixLog, job: &Job) -> EngineError {
+        if log.messages.is_empty() {
+            if let Some(e) = self.too_old() {
+                return e;
+            }
+        }
         let errors: Vec<&NixMessage> = log.errors().collect();
         let main = errors
             .iter()
@@ -298,6 +311,19 @@ fn map_source_paths(inst: &Installable, text: &str) -> String {
         .collect()
 }
 
+/// The first executable `name` in `PATH`.
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+}
+
 /// Output paths from `nix build --json` (`[{"outputs":{"out":…}}]` or `[{"path":…}]`).
 fn parse_build_json(stdout: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -346,7 +372,9 @@ fn parse_dry_run(messages: &[NixMessage]) -> (Vec<String>, Vec<String>) {
     (build, fetch)
 }
 
-/// Closure paths from `nix path-info --json --recursive`, either JSON shape.
+/// Closure paths from `nix path-info --json --recursive`: an object keyed by path (Nix
+/// 2.19 and later, see [`NixVersion::path_info_is_object`]) or an array of objects
+/// (before). The JSON's own shape decides, so a patched Nix is read right too.
 fn parse_path_info(stdout: &str) -> Vec<ClosurePath> {
     let Ok(v) = serde_json::from_str::<Value>(stdout.trim()) else {
         return Vec::new();
