@@ -643,3 +643,49 @@ fn ctrl_c_cancels_the_build_and_switches_nothing() {
         Some("Hello from Strata!\n")
     );
 }
+
+#[test]
+fn concurrent_applies_get_their_own_generations() {
+    let a = World::new("home");
+    let b = World::new("home");
+    a.edit(
+        "home.nix",
+        "Hello from Strata!",
+        &format!("A {}", a.nonce()),
+    );
+    b.edit(
+        "home.nix",
+        "Hello from Strata!",
+        &format!("B {}", b.nonce()),
+    );
+    // Both apply to `a`'s profile and home at the same time.
+    let spawn = |w: &World| {
+        let mut cmd = a.cmd(&[
+            "apply",
+            &w.home_config(),
+            "--profile",
+            a.profile.to_str().unwrap(),
+        ]);
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (ca, cb) = (spawn(&a), spawn(&b));
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
+    ok(&oa);
+    ok(&ob);
+    assert!(a.link_exists(1) && a.link_exists(2) && !a.link_exists(3));
+    let current = a.current().unwrap();
+    let last = if current == 2 { "first" } else { "second" };
+    let text = a.home_file(GREETING).unwrap();
+    let target = std::fs::read_link(a.home.join(GREETING)).unwrap();
+    // The home shows what the current generation links, whichever finished last.
+    let gen = std::fs::read_link(a.profile.with_file_name(format!("demo-{current}-link"))).unwrap();
+    let links = std::fs::read_to_string(gen.join("links")).unwrap();
+    assert!(links.contains(target.to_str().unwrap()), "{last}: {links}");
+    assert!(text.starts_with('A') || text.starts_with('B'), "{text}");
+}

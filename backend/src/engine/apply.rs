@@ -189,6 +189,8 @@ fn apply_inner<E: Engine + ?Sized>(
     });
     job.check_cancelled()?;
 
+    // From here to the end the profile is ours: a concurrent apply waits.
+    let _lock = req.profile.lock()?;
     let switched = engine.switch(&req.profile, &output, job)?;
     let generation = req.profile.generation(switched.to)?;
     if let Err(err) = engine.activate(&generation, &req.activation, job) {
@@ -201,8 +203,13 @@ fn apply_inner<E: Engine + ?Sized>(
             err,
         ));
     }
-    let diff = match &current_gen {
-        Some(g) if g.number != switched.to => match engine.diff(&g.target, &output) {
+    // Diff against what was current when the profile was locked (not before the build).
+    let before = match switched.from {
+        Some(n) if n != switched.to => req.profile.generation(n).ok(),
+        _ => None,
+    };
+    let diff = match &before {
+        Some(g) => match engine.diff(&g.target, &output) {
             Ok(d) => Some(d),
             Err(e) => {
                 job.emit(Event::Message {
@@ -215,7 +222,7 @@ fn apply_inner<E: Engine + ?Sized>(
     };
     Ok(ApplyOutcome {
         output,
-        previous: current,
+        previous: switched.from,
         generation: Some(switched.to),
         diff,
         plan: None,
@@ -298,6 +305,10 @@ pub fn rollback<E: Engine + ?Sized>(
     job: &Job,
 ) -> Result<Switch, EngineError> {
     let result = (|| {
+        if profile.current()?.is_none() {
+            return Err(ProfileError::Empty(profile.path().to_path_buf()).into());
+        }
+        let _lock = profile.lock()?;
         let target = match to {
             Some(n) => profile.generation(n)?.number,
             None => profile.previous_generation()?,

@@ -367,6 +367,69 @@ impl Profile {
     }
 }
 
+/// An exclusive lock on a profile (`P.lock`, the same `flock` `nix-env` takes), held while
+/// generations are created and switched so concurrent applies cannot race.
+#[derive(Debug)]
+pub struct ProfileLock {
+    _file: std::fs::File,
+}
+
+impl Profile {
+    /// Takes the profile's lock, waiting for another holder (Strata or `nix-env`).
+    pub fn lock(&self) -> Result<ProfileLock> {
+        self.lock_with(libc::LOCK_EX)
+    }
+
+    /// Takes the lock only if it is free (`None` when someone holds it).
+    pub fn try_lock(&self) -> Result<Option<ProfileLock>> {
+        match self.lock_with(libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(l) => Ok(Some(l)),
+            Err(ProfileError::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn lock_with(&self, op: libc::c_int) -> Result<ProfileLock> {
+        use std::os::fd::AsRawFd;
+        let mut path = self.path.clone().into_os_string();
+        path.push(".lock");
+        let path = PathBuf::from(path);
+        let dir = self.dir()?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(io_err("cannot create profile folder", dir))?;
+        }
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(io_err("cannot create profile lock", &path))?;
+            // SAFETY: flock on a descriptor we own; no memory is shared.
+            if unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(io_err("cannot lock profile", &path)(err));
+            }
+            // Nix deletes its lock files when done; a lock on a deleted file protects
+            // nothing, so lock the file that is there now instead.
+            let ours = file
+                .metadata()
+                .map_err(io_err("cannot lock profile", &path))?;
+            match std::fs::metadata(&path) {
+                Ok(now) if now.dev() == ours.dev() && now.ino() == ours.ino() => {
+                    return Ok(ProfileLock { _file: file })
+                }
+                _ => continue,
+            }
+        }
+    }
+}
+
 /// Makes `link` point at `target` atomically: a temporary symlink beside it, renamed over it.
 pub fn atomic_symlink(link: &Path, target: &Path) -> io::Result<()> {
     let dir = link.parent().unwrap_or(Path::new("."));
@@ -547,6 +610,17 @@ mod tests {
         std::os::unix::fs::symlink("/x/c", d.path().join("pp-6-link")).unwrap();
         std::os::unix::fs::symlink(d.path().join("p-5-link"), p.path()).unwrap();
         assert_eq!(numbers(&p), vec![(5, true)]);
+    }
+
+    #[test]
+    fn lock_is_exclusive() {
+        let (_d, p) = setup();
+        let held = p.lock().unwrap();
+        assert!(p.try_lock().unwrap().is_none());
+        drop(held);
+        assert!(p.try_lock().unwrap().is_some());
+        // The lock file is not mistaken for a generation.
+        assert!(p.generations().unwrap().is_empty());
     }
 
     #[test]
