@@ -49,7 +49,11 @@ impl Renderer {
         };
         f(&mut running);
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("building {}", running.join(", ")));
+            if running.is_empty() {
+                bar.set_message("");
+            } else {
+                bar.set_message(format!("building {}", running.join(", ")));
+            }
         }
     }
 
