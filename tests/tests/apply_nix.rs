@@ -579,10 +579,26 @@ fn dry_run_and_system_configuration() {
         std::fs::canonicalize(&w.profile).unwrap()
     );
 
+    // `--elevate CMD` runs activation through CMD (here: one that redirects the record).
+    let elevated = w.root.join("elevated");
+    let via = format!("/usr/bin/env STRATA_DEMO_SYSTEM={}", elevated.display());
+    ok(&w.strata(&[
+        "rollback",
+        "--profile",
+        profile,
+        "--to",
+        "2",
+        "--elevate",
+        &via,
+    ]));
+    let log = std::fs::read_to_string(elevated.join("activations.log")).unwrap();
+    assert!(log.contains(" switch /nix/store/"), "{log}");
+    assert_eq!(w.current(), Some(2));
+
     // `strata build` prints the output path and changes no profile.
     let out = ok(&w.strata(&["build", &config]));
     assert!(out.trim().ends_with("-nixos-system-demo-24.05"), "{out}");
-    assert_eq!(w.current(), Some(1));
+    assert_eq!(w.current(), Some(2));
 
     // `FILE -A ATTR` installables.
     let file = w.root.join("pkgs.nix");
