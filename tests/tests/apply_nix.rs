@@ -315,6 +315,20 @@ fn failed_activation_keeps_the_previous_generation() {
 }
 
 #[test]
+fn failed_first_activation_leaves_no_profile() {
+    let w = World::new("home");
+    w.edit(
+        "home.nix",
+        "onChange = \"\";",
+        &format!("onChange = \"echo no {} >&2; exit 1\";", w.nonce()),
+    );
+    let err = fails_with(&w.apply(), 5, &["activation of generation 1 failed"]);
+    assert!(err.contains("the profile was left as it was"), "{err}");
+    assert!(std::fs::symlink_metadata(&w.profile).is_err());
+    assert!(!w.link_exists(1));
+}
+
+#[test]
 fn failed_build_changes_nothing_and_shows_the_log() {
     let w = World::new("home");
     ok(&w.apply());

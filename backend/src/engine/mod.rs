@@ -296,7 +296,7 @@ pub enum EngineError {
         log_file: Option<PathBuf>,
     },
     /// Activation failed (the profile was switched back).
-    #[error("activation of generation {generation} failed{}: {message}; {}", step.as_deref().map(|s| format!(" in step `{s}`")).unwrap_or_default(), match restored { Some(n) => format!("generation {n} is current again and was re-activated"), None => "the profile was left as it was".to_string() })]
+    #[error("activation of generation {generation} failed{}: {message}; {}", step.as_deref().map(|s| format!(" in step `{s}`")).unwrap_or_default(), match restored { Some(n) => format!("generation {n} is current again and was re-activated"), None => "there was no other generation to go back to; the profile was left as it was".to_string() })]
     Activation {
         /// The generation whose activation failed.
         generation: u64,
