@@ -38,4 +38,14 @@ pub enum Command {
     Store(crate::commands::store::StoreArgs),
     /// Inspect derivations (`.drv` files).
     Drv(crate::commands::drv::DrvArgs),
+    /// Build an installable and print its output paths.
+    Build(crate::commands::build::BuildArgs),
+    /// Build a configuration, switch its profile to it and activate it.
+    Apply(crate::commands::apply::ApplyArgs),
+    /// Switch a profile back to an earlier generation and activate it.
+    Rollback(crate::commands::rollback::RollbackArgs),
+    /// List (or delete) a profile's generations.
+    Generations(crate::commands::generations::GenerationsArgs),
+    /// Closure difference between two generations.
+    Diff(crate::commands::diff::DiffArgs),
 }

@@ -2,6 +2,8 @@
 
 mod cli;
 mod commands;
+mod engine_cli;
+mod progress;
 
 use clap::Parser;
 
