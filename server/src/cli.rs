@@ -32,4 +32,8 @@ pub enum Command {
     Lsp(crate::commands::lsp::LspArgs),
     /// Parse files; exit 0 iff there is no syntax error.
     Parse(crate::commands::parse::ParseArgs),
+    /// Evaluate a Nix file or expression (like `nix-instantiate --eval`).
+    Eval(crate::commands::eval::EvalArgs),
+    /// Write the `.drv` files of derivations and print their paths.
+    Instantiate(crate::commands::instantiate::InstantiateArgs),
 }

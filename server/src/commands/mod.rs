@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod eval;
+pub mod instantiate;
 pub mod lsp;
 pub mod parse;
 
@@ -13,5 +15,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Lsp(args) => lsp::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Instantiate(args) => instantiate::run(args, _global.store_dir.clone()),
     }
 }
