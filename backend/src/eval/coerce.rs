@@ -41,12 +41,26 @@ impl Machine {
             Value::Attrs(a) => {
                 if let Some(f) = a.get("__toString") {
                     let f = f.clone();
-                    let r = self.call_n(&f, &[v.clone()], pos)?;
-                    return self.coerce_to_string_into(&r, out, ctx, coerce_more, copy_to_store, pos);
+                    let r = self.call_n(&f, std::slice::from_ref(&v), pos)?;
+                    return self.coerce_to_string_into(
+                        &r,
+                        out,
+                        ctx,
+                        coerce_more,
+                        copy_to_store,
+                        pos,
+                    );
                 }
                 if let Some(p) = a.get("outPath") {
                     let p = p.clone();
-                    return self.coerce_to_string_into(&p, out, ctx, coerce_more, copy_to_store, pos);
+                    return self.coerce_to_string_into(
+                        &p,
+                        out,
+                        ctx,
+                        coerce_more,
+                        copy_to_store,
+                        pos,
+                    );
                 }
                 Err(cannot_coerce(&v, pos))
             }
@@ -84,7 +98,13 @@ impl Machine {
     }
 
     /// Coerces to a string value (with context).
-    pub fn coerce_to_string(&mut self, v: &Value, coerce_more: bool, copy_to_store: bool, pos: Pos) -> Result<NixString> {
+    pub fn coerce_to_string(
+        &mut self,
+        v: &Value,
+        coerce_more: bool,
+        copy_to_store: bool,
+        pos: Pos,
+    ) -> Result<NixString> {
         let v = self.force(v)?;
         if let Value::String(s) = &v {
             return Ok((**s).clone());
@@ -124,7 +144,14 @@ impl Machine {
 
 /// "cannot coerce a set to a string: { }".
 pub fn cannot_coerce(v: &Value, pos: Pos) -> Box<super::error::EvalError> {
-    type_error(format!("cannot coerce {} to a string: {}", v.show_type(), ErrorValue(v)), pos)
+    type_error(
+        format!(
+            "cannot coerce {} to a string: {}",
+            v.show_type(),
+            ErrorValue(v)
+        ),
+        pos,
+    )
 }
 
 /// Wraps a string result into a value, reusing the allocation.

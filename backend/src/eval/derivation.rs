@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use crate::store::{Derivation, DerivationOutput, FileIngestionMethod, FixedOutputHash, Hash, HashAlgo, StoreDir, StorePath};
+use crate::store::{
+    Derivation, DerivationOutput, FileIngestionMethod, FixedOutputHash, Hash, HashAlgo, StoreDir,
+    StorePath,
+};
 
 use super::builtins::attr;
 use super::error::{other_error, Result};
@@ -25,21 +28,29 @@ fn store_dir(m: &Machine, pos: Pos) -> Result<StoreDir> {
 }
 
 fn parse_store_path(sd: &StoreDir, p: &str, pos: Pos) -> Result<StorePath> {
-    sd.parse_path(p).map_err(|e| other_error(format!("path '{p}' is not a valid store path: {e}"), pos))
+    sd.parse_path(p)
+        .map_err(|e| other_error(format!("path '{p}' is not a valid store path: {e}"), pos))
 }
 
 /// Nix's check of a derivation name.
 fn check_drv_name(name: &str, pos: Pos) -> Result<()> {
     let bad = |why: String| {
-        Err(other_error(format!("invalid derivation name: {why}. Please pass a different 'name'."), pos))
+        Err(other_error(
+            format!("invalid derivation name: {why}. Please pass a different 'name'."),
+            pos,
+        ))
     };
     if name.is_empty() {
         return bad("name must not be empty".into());
     }
     if name.len() > 211 {
-        return bad(format!("name '{name}' must be no longer than 211 characters"));
+        return bad(format!(
+            "name '{name}' must be no longer than 211 characters"
+        ));
     }
-    if name.starts_with('.') && (name == "." || name == ".." || name.starts_with(".-") || name.starts_with("..-")) {
+    if name.starts_with('.')
+        && (name == "." || name == ".." || name.starts_with(".-") || name.starts_with("..-"))
+    {
         return bad(format!("name '{name}' is not allowed"));
     }
     for c in name.chars() {
@@ -52,15 +63,24 @@ fn check_drv_name(name: &str, pos: Pos) -> Result<()> {
 
 fn handle_outputs(names: Vec<String>, pos: Pos) -> Result<Vec<String>> {
     if names.is_empty() {
-        return Err(other_error("derivation cannot have an empty set of outputs", pos));
+        return Err(other_error(
+            "derivation cannot have an empty set of outputs",
+            pos,
+        ));
     }
     let mut seen = BTreeSet::new();
     for n in &names {
         if n == "drvPath" {
-            return Err(other_error(format!("invalid derivation output name '{n}'"), pos));
+            return Err(other_error(
+                format!("invalid derivation output name '{n}'"),
+                pos,
+            ));
         }
         if !seen.insert(n.clone()) {
-            return Err(other_error(format!("duplicate derivation output '{n}'"), pos));
+            return Err(other_error(
+                format!("duplicate derivation output '{n}'"),
+                pos,
+            ));
         }
     }
     Ok(names)
@@ -71,8 +91,10 @@ pub fn derivation_strict(m: &mut Machine, attrs: &Value, pos: Pos) -> Result<Val
     let attrs = m.expect_attrs(attrs, pos)?;
     let name = m.get_attr(&attrs, "name", pos)?;
     let name = m.expect_string(&name, pos)?.s.clone();
-    check_drv_name(&name, pos).map_err(|e| e.with_frame(pos, format!("while evaluating derivation '{name}'")))?;
-    derivation_inner(m, &attrs, &name, pos).map_err(|e| e.with_frame(pos, format!("while evaluating derivation '{name}'")))
+    check_drv_name(&name, pos)
+        .map_err(|e| e.with_frame(pos, format!("while evaluating derivation '{name}'")))?;
+    derivation_inner(m, &attrs, &name, pos)
+        .map_err(|e| e.with_frame(pos, format!("while evaluating derivation '{name}'")))
 }
 
 fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) -> Result<Value> {
@@ -98,7 +120,10 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
         }
         let apos = a.pos;
         let frame = |e: Box<super::error::EvalError>| {
-            e.with_frame(apos, format!("while evaluating attribute '{key}' of derivation '{name}'"))
+            e.with_frame(
+                apos,
+                format!("while evaluating attribute '{key}' of derivation '{name}'"),
+            )
         };
         let v = m.force(&a.value).map_err(frame)?;
         if ignore_nulls && matches!(v, Value::Null) {
@@ -106,7 +131,10 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
         }
         if key == "__contentAddressed" || key == "__impure" {
             if m.expect_bool(&v, apos).map_err(frame)? {
-                return Err(other_error(format!("'{key}' derivations are not supported by strata"), apos));
+                return Err(other_error(
+                    format!("'{key}' derivations are not supported by strata"),
+                    apos,
+                ));
             }
             continue;
         }
@@ -121,7 +149,8 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
         }
         let text = if structured {
             let mut out = String::new();
-            super::builtins::json::value_to_json(m, &v, &mut out, &mut ctx, true, apos).map_err(frame)?;
+            super::builtins::json::value_to_json(m, &v, &mut out, &mut ctx, true, apos)
+                .map_err(frame)?;
             json.insert(key.to_string(), out);
             if key == "outputs" {
                 let list = m.expect_list(&v, apos).map_err(frame)?;
@@ -140,7 +169,8 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
             ctx.extend(st.ctx.iter().cloned());
             drv.env.insert(key.to_string(), st.s.clone());
             if key == "outputs" {
-                outputs = handle_outputs(st.s.split_whitespace().map(String::from).collect(), apos)?;
+                outputs =
+                    handle_outputs(st.s.split_whitespace().map(String::from).collect(), apos)?;
             }
             st.s
         };
@@ -154,7 +184,10 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
                     "recursive" | "nar" => FileIngestionMethod::Recursive,
                     "flat" => FileIngestionMethod::Flat,
                     _ => {
-                        return Err(other_error(format!("invalid value '{text}' for 'outputHashMode' attribute"), apos))
+                        return Err(other_error(
+                            format!("invalid value '{text}' for 'outputHashMode' attribute"),
+                            apos,
+                        ))
                     }
                 }
             }
@@ -204,15 +237,30 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
     let err = |e: crate::store::DerivationError| other_error(e.to_string(), pos);
     if let Some(h) = output_hash {
         if outputs.len() != 1 || outputs[0] != "out" {
-            return Err(other_error("multiple outputs are not supported in fixed-output derivations", pos));
+            return Err(other_error(
+                "multiple outputs are not supported in fixed-output derivations",
+                pos,
+            ));
         }
         let algo: Option<HashAlgo> = match output_hash_algo.as_deref() {
             None | Some("") => None,
-            Some(a) => Some(a.parse().map_err(|_| other_error(format!("unknown hash algorithm '{a}'"), pos))?),
+            Some(a) => Some(
+                a.parse()
+                    .map_err(|_| other_error(format!("unknown hash algorithm '{a}'"), pos))?,
+            ),
         };
         let hash = Hash::parse(&h, algo).map_err(|e| other_error(e.to_string(), pos))?;
-        let fixed = FixedOutputHash { method: output_hash_mode, hash };
-        drv.outputs.insert("out".into(), DerivationOutput { path: None, fixed: Some(fixed) });
+        let fixed = FixedOutputHash {
+            method: output_hash_mode,
+            hash,
+        };
+        drv.outputs.insert(
+            "out".into(),
+            DerivationOutput {
+                path: None,
+                fixed: Some(fixed),
+            },
+        );
     } else {
         for o in &outputs {
             drv.outputs.insert(o.clone(), DerivationOutput::default());
@@ -227,22 +275,42 @@ fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) ->
             None => Err(crate::store::DerivationError::MissingInput(key)),
         }
     };
-    drv.fill_output_paths(&sd, name, &mut input_hash).map_err(err)?;
-    let modulo = drv.hash_modulo(&sd, name, false, &mut input_hash).map_err(err)?;
+    drv.fill_output_paths(&sd, name, &mut input_hash)
+        .map_err(err)?;
+    let modulo = drv
+        .hash_modulo(&sd, name, false, &mut input_hash)
+        .map_err(err)?;
     let drv_path = sd.display(&drv.drv_path(&sd, name).map_err(err)?);
 
-    let mut result = vec![attr("drvPath", Value::string_ctx(drv_path.clone(), Context::from([format!("={drv_path}")])))];
+    let mut result = vec![attr(
+        "drvPath",
+        Value::string_ctx(drv_path.clone(), Context::from([format!("={drv_path}")])),
+    )];
     for (o, out) in &drv.outputs {
         let p = out.path.as_ref().map(|p| sd.display(p)).unwrap_or_default();
-        result.push(attr(o, Value::string_ctx(p, Context::from([format!("!{o}!{drv_path}")]))));
+        result.push(attr(
+            o,
+            Value::string_ctx(p, Context::from([format!("!{o}!{drv_path}")])),
+        ));
     }
-    m.drvs.insert(drv_path, KnownDrv { drv, name: name.to_string(), modulo });
+    m.drvs.insert(
+        drv_path,
+        KnownDrv {
+            drv,
+            name: name.to_string(),
+            modulo,
+        },
+    );
     Ok(Value::attrs(Attrs::from_unsorted(result)))
 }
 
 /// `strata instantiate`: writes the `.drv` files of the derivations in `v` (and their
 /// input derivations) and returns their paths, one per line.
-pub fn instantiate_value(m: &mut Machine, v: &Value, store_dir_override: Option<&std::path::Path>) -> Result<String> {
+pub fn instantiate_value(
+    m: &mut Machine,
+    v: &Value,
+    store_dir_override: Option<&std::path::Path>,
+) -> Result<String> {
     let v = m.force(v)?;
     let items: Vec<Value> = match &v {
         Value::List(l) => l.iter().cloned().collect(),
@@ -252,7 +320,10 @@ pub fn instantiate_value(m: &mut Machine, v: &Value, store_dir_override: Option<
     for item in items {
         let item = m.force(&item)?;
         let Value::Attrs(a) = &item else {
-            return Err(other_error("expression does not evaluate to a derivation (or a set or list of those)", Pos::NONE));
+            return Err(other_error(
+                "expression does not evaluate to a derivation (or a set or list of those)",
+                Pos::NONE,
+            ));
         };
         let dp = m.get_attr(a, "drvPath", Pos::NONE)?;
         let dp = m.expect_string(&dp, Pos::NONE)?.s.clone();
@@ -264,7 +335,9 @@ pub fn instantiate_value(m: &mut Machine, v: &Value, store_dir_override: Option<
 }
 
 fn write_drv_closure(m: &Machine, drv_path: &str, dir: Option<&std::path::Path>) -> Result<()> {
-    let Some(k) = m.drvs.get(drv_path) else { return Ok(()) };
+    let Some(k) = m.drvs.get(drv_path) else {
+        return Ok(());
+    };
     let sd = store_dir(m, Pos::NONE)?;
     for input in k.drv.input_drvs.keys() {
         write_drv_closure(m, &sd.display(input), dir)?;
@@ -278,7 +351,8 @@ fn write_drv_closure(m: &Machine, drv_path: &str, dir: Option<&std::path::Path>)
         return Ok(());
     }
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| other_error(format!("creating '{}': {e}", parent.display()), Pos::NONE))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| other_error(format!("creating '{}': {e}", parent.display()), Pos::NONE))?;
     }
     std::fs::write(&target, k.drv.to_aterm(&sd))
         .map_err(|e| other_error(format!("writing '{}': {e}", target.display()), Pos::NONE))?;

@@ -38,7 +38,12 @@ pub type Result<T> = std::result::Result<T, Box<EvalError>>;
 
 impl EvalError {
     pub fn new(kind: ErrorKind, msg: impl Into<String>, pos: Pos) -> Box<EvalError> {
-        Box::new(EvalError { kind, msg: msg.into(), pos, trace: Vec::new() })
+        Box::new(EvalError {
+            kind,
+            msg: msg.into(),
+            pos,
+            trace: Vec::new(),
+        })
     }
     pub fn catchable(&self) -> bool {
         matches!(self.kind, ErrorKind::Throw | ErrorKind::Assert)
@@ -82,7 +87,12 @@ fn render_pos(out: &mut String, pos: Pos) {
     if let Some((line, col)) = line_col(pos) {
         if let Some(text) = line_text(pos, line) {
             let _ = writeln!(out, "\n{:>13}| {}", line, text);
-            let _ = writeln!(out, "{:>13}| {}^", "", " ".repeat(col.saturating_sub(1) as usize));
+            let _ = writeln!(
+                out,
+                "{:>13}| {}^",
+                "",
+                " ".repeat(col.saturating_sub(1) as usize)
+            );
         }
     }
 }

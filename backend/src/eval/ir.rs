@@ -11,26 +11,71 @@ pub enum Expr {
     /// A literal (number, string without interpolation, resolved path).
     Const(Value),
     /// A lexical variable: `depth` frames up, slot `slot`.
-    Var { depth: u32, slot: u32 },
+    Var {
+        depth: u32,
+        slot: u32,
+    },
     /// A variable only a `with` can bind: the frames of the enclosing `with`s, innermost first.
-    WithVar { name: Rc<str>, withs: Box<[u32]>, pos: Pos },
+    WithVar {
+        name: Rc<str>,
+        withs: Box<[u32]>,
+        pos: Pos,
+    },
     Attrs(Box<AttrsDef>),
     List(Box<[Rc<Expr>]>),
-    Select { expr: Rc<Expr>, path: Box<[AttrKey]>, default: Option<Rc<Expr>>, pos: Pos },
-    HasAttr { expr: Rc<Expr>, path: Box<[AttrKey]> },
-    Apply { func: Rc<Expr>, args: Box<[Rc<Expr>]>, pos: Pos },
+    Select {
+        expr: Rc<Expr>,
+        path: Box<[AttrKey]>,
+        default: Option<Rc<Expr>>,
+        pos: Pos,
+    },
+    HasAttr {
+        expr: Rc<Expr>,
+        path: Box<[AttrKey]>,
+    },
+    Apply {
+        func: Rc<Expr>,
+        args: Box<[Rc<Expr>]>,
+        pos: Pos,
+    },
     Lambda(Rc<LambdaDef>),
     /// A new frame whose slots are the bindings (lazily, in the new frame), then the body.
-    Let { bindings: Box<[Binding]>, body: Rc<Expr> },
+    Let {
+        bindings: Box<[Binding]>,
+        body: Rc<Expr>,
+    },
     /// A one-slot frame holding the (lazy) attribute set; `WithVar`s look into it.
-    With { attrs: Rc<Expr>, body: Rc<Expr>, pos: Pos },
-    If { cond: Rc<Expr>, then: Rc<Expr>, else_: Rc<Expr>, pos: Pos },
-    Assert { cond: Rc<Expr>, body: Rc<Expr>, pos: Pos, text: Rc<str> },
+    With {
+        attrs: Rc<Expr>,
+        body: Rc<Expr>,
+        pos: Pos,
+    },
+    If {
+        cond: Rc<Expr>,
+        then: Rc<Expr>,
+        else_: Rc<Expr>,
+        pos: Pos,
+    },
+    Assert {
+        cond: Rc<Expr>,
+        body: Rc<Expr>,
+        pos: Pos,
+        text: Rc<str>,
+    },
     Not(Rc<Expr>, Pos),
     Neg(Rc<Expr>, Pos),
-    Bin { op: BinOp, lhs: Rc<Expr>, rhs: Rc<Expr>, pos: Pos },
+    Bin {
+        op: BinOp,
+        lhs: Rc<Expr>,
+        rhs: Rc<Expr>,
+        pos: Pos,
+    },
     /// String interpolation (or a path with interpolation when `is_path`).
-    Interp { parts: Box<[Rc<Expr>]>, is_path: bool, pos: Pos },
+    Interp {
+        parts: Box<[Rc<Expr>]>,
+        is_path: bool,
+        pos: Pos,
+    },
     /// `__curPos`.
     CurPos(Pos),
 }
@@ -107,7 +152,11 @@ pub struct LambdaDef {
 /// How a lambda binds its argument. Slots: formals in order, then the `@` name.
 pub enum Param {
     Ident,
-    Pattern { formals: Vec<Formal>, ellipsis: bool, at: bool },
+    Pattern {
+        formals: Vec<Formal>,
+        ellipsis: bool,
+        at: bool,
+    },
 }
 
 /// One `{ name ? default }` entry.

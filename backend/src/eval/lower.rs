@@ -46,17 +46,43 @@ enum PendingValue {
 
 impl<'a> Lowerer<'a> {
     /// `base_names` is the global frame; `extra` an optional frame above it (`scopedImport`).
-    pub fn new(file: u32, base_dir: String, base_names: &[Rc<str>], extra: Option<&[Rc<str>]>) -> Lowerer<'a> {
-        let mut scopes = vec![Scope::Frame(base_names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect())];
+    pub fn new(
+        file: u32,
+        base_dir: String,
+        base_names: &[Rc<str>],
+        extra: Option<&[Rc<str>]>,
+    ) -> Lowerer<'a> {
+        let mut scopes = vec![Scope::Frame(
+            base_names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i as u32))
+                .collect(),
+        )];
         if let Some(extra) = extra {
-            scopes.push(Scope::Frame(extra.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect()));
+            scopes.push(Scope::Frame(
+                extra
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.clone(), i as u32))
+                    .collect(),
+            ));
         }
         let home = std::env::var("HOME").unwrap_or_default();
-        Lowerer { file, base_dir, home, scopes, _marker: std::marker::PhantomData }
+        Lowerer {
+            file,
+            base_dir,
+            home,
+            scopes,
+            _marker: std::marker::PhantomData,
+        }
     }
 
     fn pos(&self, node: &impl AstNode) -> Pos {
-        Pos { file: self.file, offset: u32::from(node.syntax().text_range().start()) }
+        Pos {
+            file: self.file,
+            offset: u32::from(node.syntax().text_range().start()),
+        }
     }
 
     fn missing(&self, what: &str, pos: Pos) -> Box<super::error::EvalError> {
@@ -69,7 +95,10 @@ impl<'a> Lowerer<'a> {
             match scope {
                 Scope::Frame(names) => {
                     if let Some(slot) = names.get(name) {
-                        return Ok(Expr::Var { depth: depth as u32, slot: *slot });
+                        return Ok(Expr::Var {
+                            depth: depth as u32,
+                            slot: *slot,
+                        });
                     }
                 }
                 Scope::With => withs.push(depth as u32),
@@ -78,7 +107,11 @@ impl<'a> Lowerer<'a> {
         if withs.is_empty() {
             return Err(other_error(format!("undefined variable '{name}'"), pos));
         }
-        Ok(Expr::WithVar { name: Rc::from(name), withs: withs.into_boxed_slice(), pos })
+        Ok(Expr::WithVar {
+            name: Rc::from(name),
+            withs: withs.into_boxed_slice(),
+            pos,
+        })
     }
 
     /// Lowers an expression.
@@ -100,7 +133,9 @@ impl<'a> Lowerer<'a> {
                 let mut args = Vec::new();
                 let mut cur = ast::Expr::Apply(a.clone());
                 while let ast::Expr::Apply(app) = &cur {
-                    let arg = app.argument().ok_or_else(|| self.missing("argument", pos))?;
+                    let arg = app
+                        .argument()
+                        .ok_or_else(|| self.missing("argument", pos))?;
                     args.push(arg);
                     let f = app.lambda().ok_or_else(|| self.missing("function", pos))?;
                     cur = f;
@@ -111,23 +146,45 @@ impl<'a> Lowerer<'a> {
                 for a in &args {
                     lowered.push(self.lower(a)?);
                 }
-                Expr::Apply { func, args: lowered.into_boxed_slice(), pos }
+                Expr::Apply {
+                    func,
+                    args: lowered.into_boxed_slice(),
+                    pos,
+                }
             }
             ast::Expr::Assert(a) => {
-                let c = a.condition().ok_or_else(|| self.missing("condition", pos))?;
+                let c = a
+                    .condition()
+                    .ok_or_else(|| self.missing("condition", pos))?;
                 let text: Rc<str> = Rc::from(c.syntax().text().to_string().as_str());
                 let cond = self.lower(&c)?;
                 let body = self.lower_opt(a.body(), "body", pos)?;
-                Expr::Assert { cond, body, pos, text }
+                Expr::Assert {
+                    cond,
+                    body,
+                    pos,
+                    text,
+                }
             }
             ast::Expr::AttrSet(s) => {
-                let mut p = Pending { rec: s.is_rec(), statics: Vec::new(), dynamics: Vec::new(), pos };
+                let mut p = Pending {
+                    rec: s.is_rec(),
+                    statics: Vec::new(),
+                    dynamics: Vec::new(),
+                    pos,
+                };
                 self.collect_bindings(&mut p, s.bindings(), false)?;
                 self.lower_pending(p)?
             }
             ast::Expr::BinOp(b) => {
                 let op = b.operator().ok_or_else(|| self.missing("operator", pos))?;
-                let opos = b.operator_token().map(|t| Pos { file: self.file, offset: u32::from(t.text_range().start()) }).unwrap_or(pos);
+                let opos = b
+                    .operator_token()
+                    .map(|t| Pos {
+                        file: self.file,
+                        offset: u32::from(t.text_range().start()),
+                    })
+                    .unwrap_or(pos);
                 let lhs = self.lower_opt(b.lhs(), "operand", pos)?;
                 let rhs = self.lower_opt(b.rhs(), "operand", pos)?;
                 use ast::BinaryOp as B;
@@ -148,7 +205,12 @@ impl<'a> Lowerer<'a> {
                     B::Div => BinOp::Div,
                     B::Concat => BinOp::Concat,
                 };
-                Expr::Bin { op, lhs, rhs, pos: opos }
+                Expr::Bin {
+                    op,
+                    lhs,
+                    rhs,
+                    pos: opos,
+                }
             }
             ast::Expr::HasAttr(h) => {
                 let expr = self.lower_opt(h.expr(), "expression", pos)?;
@@ -164,7 +226,12 @@ impl<'a> Lowerer<'a> {
             },
             ast::Expr::Lambda(l) => Expr::Lambda(self.lower_lambda(l, name, pos)?),
             ast::Expr::LegacyLet(l) => {
-                let mut p = Pending { rec: true, statics: Vec::new(), dynamics: Vec::new(), pos };
+                let mut p = Pending {
+                    rec: true,
+                    statics: Vec::new(),
+                    dynamics: Vec::new(),
+                    pos,
+                };
                 self.collect_bindings(&mut p, l.bindings(), false)?;
                 let set = self.lower_pending(p)?;
                 Expr::Select {
@@ -175,10 +242,19 @@ impl<'a> Lowerer<'a> {
                 }
             }
             ast::Expr::LetIn(l) => {
-                let mut p = Pending { rec: true, statics: Vec::new(), dynamics: Vec::new(), pos };
+                let mut p = Pending {
+                    rec: true,
+                    statics: Vec::new(),
+                    dynamics: Vec::new(),
+                    pos,
+                };
                 self.collect_bindings(&mut p, l.bindings(), true)?;
-                let names: HashMap<Rc<str>, u32> =
-                    p.statics.iter().enumerate().map(|(i, (n, _, _))| (n.clone(), i as u32)).collect();
+                let names: HashMap<Rc<str>, u32> = p
+                    .statics
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _, _))| (n.clone(), i as u32))
+                    .collect();
                 self.scopes.push(Scope::Frame(names));
                 let r = (|| -> Result<Expr> {
                     let mut bindings = Vec::with_capacity(p.statics.len());
@@ -186,7 +262,10 @@ impl<'a> Lowerer<'a> {
                         bindings.push(self.lower_binding_value(v, Some(name), true)?);
                     }
                     let body = self.lower_opt(l.body(), "body", pos)?;
-                    Ok(Expr::Let { bindings: bindings.into_boxed_slice(), body })
+                    Ok(Expr::Let {
+                        bindings: bindings.into_boxed_slice(),
+                        body,
+                    })
                 })();
                 self.scopes.pop();
                 r?
@@ -200,14 +279,21 @@ impl<'a> Lowerer<'a> {
             }
             ast::Expr::Literal(l) => match l.kind() {
                 Some(ast::LiteralKind::Int) => Expr::Const(Value::Int(
-                    l.int_value().ok_or_else(|| other_error("invalid integer literal", pos))?,
+                    l.int_value()
+                        .ok_or_else(|| other_error("invalid integer literal", pos))?,
                 )),
                 Some(ast::LiteralKind::Float) => Expr::Const(Value::Float(
-                    l.float_value().ok_or_else(|| other_error("invalid float literal", pos))?,
+                    l.float_value()
+                        .ok_or_else(|| other_error("invalid float literal", pos))?,
                 )),
                 _ => Expr::Const(Value::string(l.syntax().text().to_string())),
             },
-            ast::Expr::Paren(p) => return self.lower_named(&p.expr().ok_or_else(|| self.missing("expression", pos))?, name),
+            ast::Expr::Paren(p) => {
+                return self.lower_named(
+                    &p.expr().ok_or_else(|| self.missing("expression", pos))?,
+                    name,
+                )
+            }
             ast::Expr::Path(p) => self.lower_path(p, pos)?,
             ast::Expr::Select(s) => {
                 let expr = self.lower_opt(s.expr(), "expression", pos)?;
@@ -216,10 +302,33 @@ impl<'a> Lowerer<'a> {
                     Some(d) => Some(self.lower(&d)?),
                     None => None,
                 };
-                Expr::Select { expr, path, default, pos }
+                Expr::Select {
+                    expr,
+                    path,
+                    default,
+                    pos,
+                }
             }
             ast::Expr::Str(s) => {
                 let parts = s.normalized_parts();
+                if parts
+                    .iter()
+                    .any(|p| matches!(p, ast::StrPart::Literal(t) if t.contains('\0')))
+                {
+                    let raw = s.syntax().text().to_string();
+                    let inner = if s.is_indented() {
+                        &raw[2..raw.len().saturating_sub(2).max(2)]
+                    } else {
+                        &raw[1..raw.len().saturating_sub(1).max(1)]
+                    };
+                    return Err(other_error(
+                        format!(
+                            "input string '{}' cannot be represented as Nix string because it contains null bytes",
+                            inner.replace('\0', "␀")
+                        ),
+                        pos,
+                    ));
+                }
                 match parts.as_slice() {
                     [] => Expr::Const(Value::string("")),
                     [ast::StrPart::Literal(t)] => Expr::Const(Value::string(t.as_str())),
@@ -227,14 +336,20 @@ impl<'a> Lowerer<'a> {
                         let mut out = Vec::new();
                         for part in parts {
                             match part {
-                                ast::StrPart::Literal(t) => out.push(Rc::new(Expr::Const(Value::string(t)))),
+                                ast::StrPart::Literal(t) => {
+                                    out.push(Rc::new(Expr::Const(Value::string(t))))
+                                }
                                 ast::StrPart::Interpolation(i) => {
                                     let ipos = self.pos(&i);
                                     out.push(self.lower_opt(i.expr(), "interpolation", ipos)?)
                                 }
                             }
                         }
-                        Expr::Interp { parts: out.into_boxed_slice(), is_path: false, pos }
+                        Expr::Interp {
+                            parts: out.into_boxed_slice(),
+                            is_path: false,
+                            pos,
+                        }
                     }
                 }
             }
@@ -250,7 +365,11 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push(Scope::With);
                 let body = self.lower_opt(w.body(), "body", pos);
                 self.scopes.pop();
-                Expr::With { attrs, body: body?, pos }
+                Expr::With {
+                    attrs,
+                    body: body?,
+                    pos,
+                }
             }
             ast::Expr::CurPos(_) => Expr::CurPos(pos),
         }))
@@ -264,7 +383,8 @@ impl<'a> Lowerer<'a> {
             let nix_path = self.resolve("__nixPath", pos)?;
             return Ok(Expr::Apply {
                 func: Rc::new(find),
-                args: vec![Rc::new(nix_path), Rc::new(Expr::Const(Value::string(name)))].into_boxed_slice(),
+                args: vec![Rc::new(nix_path), Rc::new(Expr::Const(Value::string(name)))]
+                    .into_boxed_slice(),
                 pos,
             });
         }
@@ -300,12 +420,21 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                Ok(Expr::Interp { parts: out.into_boxed_slice(), is_path: true, pos })
+                Ok(Expr::Interp {
+                    parts: out.into_boxed_slice(),
+                    is_path: true,
+                    pos,
+                })
             }
         }
     }
 
-    fn lower_lambda(&mut self, l: &ast::Lambda, name: Option<Rc<str>>, pos: Pos) -> Result<Rc<LambdaDef>> {
+    fn lower_lambda(
+        &mut self,
+        l: &ast::Lambda,
+        name: Option<Rc<str>>,
+        pos: Pos,
+    ) -> Result<Rc<LambdaDef>> {
         let param = l.param().ok_or_else(|| self.missing("parameter", pos))?;
         match param {
             ast::Param::IdentParam(ip) => {
@@ -316,7 +445,13 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push(Scope::Frame(names));
                 let body = self.lower_opt(l.body(), "body", pos);
                 self.scopes.pop();
-                Ok(Rc::new(LambdaDef { name, pos, arg_name: Some(n), param: Param::Ident, body: body? }))
+                Ok(Rc::new(LambdaDef {
+                    name,
+                    pos,
+                    arg_name: Some(n),
+                    param: Param::Ident,
+                    body: body?,
+                }))
             }
             ast::Param::Pattern(pat) => {
                 let entries: Vec<ast::PatEntry> = pat.pat_entries().collect();
@@ -326,15 +461,23 @@ impl<'a> Lowerer<'a> {
                     let id = e.ident().ok_or_else(|| self.missing("formal", pos))?;
                     let n: Rc<str> = Rc::from(id.name().as_str());
                     if names.insert(n.clone(), i as u32).is_some() {
-                        return Err(other_error(format!("duplicate formal function argument '{n}'"), self.pos(e)));
+                        return Err(other_error(
+                            format!("duplicate formal function argument '{n}'"),
+                            self.pos(e),
+                        ));
                     }
                     formal_names.push((n, self.pos(&id)));
                 }
-                let at_name: Option<Rc<str>> =
-                    pat.pat_bind().and_then(|b| b.ident()).map(|i| Rc::from(i.name().as_str()));
+                let at_name: Option<Rc<str>> = pat
+                    .pat_bind()
+                    .and_then(|b| b.ident())
+                    .map(|i| Rc::from(i.name().as_str()));
                 if let Some(a) = &at_name {
                     if names.contains_key(a) {
-                        return Err(other_error(format!("duplicate formal function argument '{a}'"), pos));
+                        return Err(other_error(
+                            format!("duplicate formal function argument '{a}'"),
+                            pos,
+                        ));
                     }
                     names.insert(a.clone(), entries.len() as u32);
                 }
@@ -346,7 +489,11 @@ impl<'a> Lowerer<'a> {
                             Some(d) => Some(self.lower(&d)?),
                             None => None,
                         };
-                        formals.push(Formal { name: n, default, pos: fpos });
+                        formals.push(Formal {
+                            name: n,
+                            default,
+                            pos: fpos,
+                        });
                     }
                     let body = self.lower_opt(l.body(), "body", pos)?;
                     Ok((formals, body))
@@ -358,7 +505,11 @@ impl<'a> Lowerer<'a> {
                     name,
                     pos,
                     arg_name: at_name,
-                    param: Param::Pattern { formals, ellipsis: pat.has_ellipsis(), at },
+                    param: Param::Pattern {
+                        formals,
+                        ellipsis: pat.has_ellipsis(),
+                        at,
+                    },
                     body,
                 }))
             }
@@ -449,18 +600,30 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    fn add_attr(&mut self, p: &mut Pending, path: &[ast::Attr], value: ast::Expr, is_let: bool) -> Result<()> {
+    fn add_attr(
+        &mut self,
+        p: &mut Pending,
+        path: &[ast::Attr],
+        value: ast::Expr,
+        is_let: bool,
+    ) -> Result<()> {
         let first = &path[0];
         let apos = self.pos(first);
         let Some(name) = first.static_name() else {
             if is_let {
                 return Err(other_error("dynamic attributes not allowed in let", apos));
             }
-            let name_expr = Self::dynamic_name_expr(first).ok_or_else(|| self.missing("attribute name", apos))?;
+            let name_expr = Self::dynamic_name_expr(first)
+                .ok_or_else(|| self.missing("attribute name", apos))?;
             let v = if path.len() == 1 {
                 PendingValue::Expr(value)
             } else {
-                let mut nested = Pending { rec: false, statics: Vec::new(), dynamics: Vec::new(), pos: apos };
+                let mut nested = Pending {
+                    rec: false,
+                    statics: Vec::new(),
+                    dynamics: Vec::new(),
+                    pos: apos,
+                };
                 self.add_attr(&mut nested, &path[1..], value, false)?;
                 PendingValue::Nested(nested)
             };
@@ -494,7 +657,12 @@ impl<'a> Lowerer<'a> {
             None => {
                 p.statics.push((
                     name.clone(),
-                    PendingValue::Nested(Pending { rec: false, statics: Vec::new(), dynamics: Vec::new(), pos: apos }),
+                    PendingValue::Nested(Pending {
+                        rec: false,
+                        statics: Vec::new(),
+                        dynamics: Vec::new(),
+                        pos: apos,
+                    }),
                     apos,
                 ));
                 p.statics.len() - 1
@@ -509,38 +677,71 @@ impl<'a> Lowerer<'a> {
     }
 
     fn dup(&self, name: &str, prev: Pos, pos: Pos) -> Box<super::error::EvalError> {
-        other_error(format!("attribute '{name}' already defined at {}", ShowPos(prev)), pos)
+        other_error(
+            format!("attribute '{name}' already defined at {}", ShowPos(prev)),
+            pos,
+        )
     }
 
     /// Turns an existing binding into a nested set to merge into, if it is one.
-    fn as_nested<'p>(&mut self, v: &'p mut PendingValue, name: &str, pos: Pos) -> Result<&'p mut Pending> {
+    fn as_nested<'p>(
+        &mut self,
+        v: &'p mut PendingValue,
+        name: &str,
+        pos: Pos,
+    ) -> Result<&'p mut Pending> {
         if let PendingValue::Expr(e) = v {
             if let ast::Expr::AttrSet(s) = strip_parens(e) {
                 let spos = self.pos(&s);
-                let mut nested = Pending { rec: s.is_rec(), statics: Vec::new(), dynamics: Vec::new(), pos: spos };
+                let mut nested = Pending {
+                    rec: s.is_rec(),
+                    statics: Vec::new(),
+                    dynamics: Vec::new(),
+                    pos: spos,
+                };
                 self.collect_bindings(&mut nested, s.bindings(), false)?;
                 *v = PendingValue::Nested(nested);
             }
         }
         match v {
             PendingValue::Nested(n) => Ok(n),
-            _ => Err(other_error(format!("attribute '{name}' already defined"), pos)),
+            _ => Err(other_error(
+                format!("attribute '{name}' already defined"),
+                pos,
+            )),
         }
     }
 
-    fn lower_binding_value(&mut self, v: PendingValue, name: Option<Rc<str>>, in_frame: bool) -> Result<Binding> {
+    fn lower_binding_value(
+        &mut self,
+        v: PendingValue,
+        name: Option<Rc<str>>,
+        in_frame: bool,
+    ) -> Result<Binding> {
         Ok(match v {
-            PendingValue::Expr(e) => Binding { value: self.lower_named(&e, name)?, outer: false },
-            PendingValue::Nested(n) => Binding { value: Rc::new(self.lower_pending(n)?), outer: false },
+            PendingValue::Expr(e) => Binding {
+                value: self.lower_named(&e, name)?,
+                outer: false,
+            },
+            PendingValue::Nested(n) => Binding {
+                value: Rc::new(self.lower_pending(n)?),
+                outer: false,
+            },
             PendingValue::Inherit(n, pos) => {
                 if in_frame {
                     // Resolve outside the frame being built.
                     let top = self.scopes.pop().expect("frame pushed by caller");
                     let r = self.resolve(&n, pos);
                     self.scopes.push(top);
-                    Binding { value: Rc::new(r?), outer: true }
+                    Binding {
+                        value: Rc::new(r?),
+                        outer: true,
+                    }
                 } else {
-                    Binding { value: Rc::new(self.resolve(&n, pos)?), outer: false }
+                    Binding {
+                        value: Rc::new(self.resolve(&n, pos)?),
+                        outer: false,
+                    }
                 }
             }
             PendingValue::InheritFrom(e, n, pos) => {
@@ -561,8 +762,12 @@ impl<'a> Lowerer<'a> {
     fn lower_pending(&mut self, mut p: Pending) -> Result<Expr> {
         p.statics.sort_by(|a, b| a.0.cmp(&b.0));
         if p.rec {
-            let names: HashMap<Rc<str>, u32> =
-                p.statics.iter().enumerate().map(|(i, (n, _, _))| (n.clone(), i as u32)).collect();
+            let names: HashMap<Rc<str>, u32> = p
+                .statics
+                .iter()
+                .enumerate()
+                .map(|(i, (n, _, _))| (n.clone(), i as u32))
+                .collect();
             self.scopes.push(Scope::Frame(names));
         }
         let rec = p.rec;
@@ -570,7 +775,12 @@ impl<'a> Lowerer<'a> {
             let mut statics = Vec::with_capacity(p.statics.len());
             for (name, v, pos) in p.statics {
                 let b = self.lower_binding_value(v, Some(name.clone()), rec)?;
-                statics.push(StaticAttr { name, value: b.value, outer: b.outer, pos });
+                statics.push(StaticAttr {
+                    name,
+                    value: b.value,
+                    outer: b.outer,
+                    pos,
+                });
             }
             let mut dynamics = Vec::with_capacity(p.dynamics.len());
             for (n, v, pos) in p.dynamics {
@@ -578,7 +788,12 @@ impl<'a> Lowerer<'a> {
                 let value = self.lower_binding_value(v, None, false)?.value;
                 dynamics.push(DynamicAttr { name, value, pos });
             }
-            Ok(Expr::Attrs(Box::new(AttrsDef { rec, statics, dynamics, pos: p.pos })))
+            Ok(Expr::Attrs(Box::new(AttrsDef {
+                rec,
+                statics,
+                dynamics,
+                pos: p.pos,
+            })))
         })();
         if rec {
             self.scopes.pop();

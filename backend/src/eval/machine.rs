@@ -7,7 +7,9 @@ use super::error::{other_error, type_error, ErrorKind, EvalError, Frame, Result}
 use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
 use super::print::{show_value_for_error, ErrorValue};
 use super::source::{Pos, ShowPos};
-use super::value::{Attr, Attrs, Closure, Context, Env, NixString, PrimOpApp, Thunk, ThunkState, Value};
+use super::value::{
+    Attr, Attrs, Closure, Context, Env, NixString, PrimOpApp, Thunk, ThunkState, Value,
+};
 use super::Settings;
 
 /// Native recursion budget: deeper nesting is reported as a stack overflow.
@@ -115,7 +117,11 @@ impl Machine {
         Ok(v)
     }
 
-    fn force_deep_inner(&mut self, v: &Value, seen: &mut std::collections::HashSet<usize>) -> Result<()> {
+    fn force_deep_inner(
+        &mut self,
+        v: &Value,
+        seen: &mut std::collections::HashSet<usize>,
+    ) -> Result<()> {
         match v {
             Value::Attrs(a) => {
                 if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
@@ -171,8 +177,21 @@ impl Machine {
         match &**e {
             Expr::Const(v) => v.clone(),
             Expr::Var { depth, slot } => env.lookup(*depth, *slot),
-            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() })),
+            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure {
+                def: def.clone(),
+                env: env.clone(),
+            })),
             _ => Thunk::new(e, env),
+        }
+    }
+
+    /// Like [`thunk`](Self::thunk) for a frame still being filled: its own slots
+    /// cannot be read yet.
+    #[inline]
+    fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+        match &**e {
+            Expr::Var { depth: 0, .. } => Thunk::new(e, env),
+            _ => self.thunk(e, env),
         }
     }
 
@@ -213,14 +232,21 @@ impl Machine {
                     let v: Vec<Value> = items.iter().map(|i| self.thunk(i, &env)).collect();
                     return Ok(Value::list(v));
                 }
-                Expr::Select { expr, path, default, pos } => {
+                Expr::Select {
+                    expr,
+                    path,
+                    default,
+                    pos,
+                } => {
                     return self.eval_select(expr, path, default.as_ref(), *pos, &env);
                 }
                 Expr::HasAttr { expr, path } => {
                     let mut v = self.eval(expr, &env)?;
                     for key in path.iter() {
                         let name = self.attr_name(key, &env)?;
-                        let Value::Attrs(a) = &v else { return Ok(Value::Bool(false)) };
+                        let Value::Attrs(a) = &v else {
+                            return Ok(Value::Bool(false));
+                        };
                         match a.get(&name) {
                             Some(x) => {
                                 let x = x.clone();
@@ -232,7 +258,10 @@ impl Machine {
                     return Ok(Value::Bool(true));
                 }
                 Expr::Lambda(def) => {
-                    return Ok(Value::Lambda(Rc::new(Closure { def: def.clone(), env: env.clone() })))
+                    return Ok(Value::Lambda(Rc::new(Closure {
+                        def: def.clone(),
+                        env: env.clone(),
+                    })))
                 }
                 Expr::Apply { func, args, pos } => {
                     let mut f = self.eval(func, &env)?;
@@ -264,25 +293,48 @@ impl Machine {
                     e = body.clone();
                     continue;
                 }
-                Expr::If { cond, then, else_, pos } => {
+                Expr::If {
+                    cond,
+                    then,
+                    else_,
+                    pos,
+                } => {
                     let c = self.eval(cond, &env)?;
                     let c = self.expect_bool(&c, *pos).map_err(|mut err| {
-                        err.trace.push(Frame { pos: *pos, msg: "while evaluating a branch condition".into() });
+                        err.trace.push(Frame {
+                            pos: *pos,
+                            msg: "while evaluating a branch condition".into(),
+                        });
                         err
                     })?;
                     e = if c { then.clone() } else { else_.clone() };
                     continue;
                 }
-                Expr::Assert { cond, body, pos, text } => {
+                Expr::Assert {
+                    cond,
+                    body,
+                    pos,
+                    text,
+                } => {
                     let c = self.eval(cond, &env)?;
                     let c = self.expect_bool(&c, *pos)?;
                     if !c {
-                        if let Expr::Bin { op: BinOp::Eq, lhs, rhs, pos: eqpos } = &**cond {
+                        if let Expr::Bin {
+                            op: BinOp::Eq,
+                            lhs,
+                            rhs,
+                            pos: eqpos,
+                        } = &**cond
+                        {
                             let a = self.eval(lhs, &env)?;
                             let b = self.eval(rhs, &env)?;
                             self.assert_eq_values(&a, &b, *eqpos)?;
                         }
-                        return Err(EvalError::new(ErrorKind::Assert, format!("assertion '{text}' failed"), *pos));
+                        return Err(EvalError::new(
+                            ErrorKind::Assert,
+                            format!("assertion '{text}' failed"),
+                            *pos,
+                        ));
                     }
                     e = body.clone();
                     continue;
@@ -296,7 +348,11 @@ impl Machine {
                     return self.arith(BinOp::Sub, &Value::Int(0), &v, *pos);
                 }
                 Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, &env),
-                Expr::Interp { parts, is_path, pos } => return self.eval_interp(parts, *is_path, *pos, &env),
+                Expr::Interp {
+                    parts,
+                    is_path,
+                    pos,
+                } => return self.eval_interp(parts, *is_path, *pos, &env),
                 Expr::CurPos(pos) => return Ok(self.pos_to_attrs(*pos)),
             }
         }
@@ -308,7 +364,11 @@ impl Machine {
             let scope = self.force(&scope)?;
             let Value::Attrs(a) = &scope else {
                 return Err(type_error(
-                    format!("expected a set but found {}: {}", scope.show_type(), ErrorValue(&scope)),
+                    format!(
+                        "expected a set but found {}: {}",
+                        scope.show_type(),
+                        ErrorValue(&scope)
+                    ),
                     pos,
                 ));
             };
@@ -324,7 +384,13 @@ impl Machine {
         let new_env = Env::new(Vec::with_capacity(bindings.len()), Some(env.clone()));
         let vals: Vec<Value> = bindings
             .iter()
-            .map(|b| if b.outer { self.thunk(&b.value, env) } else { self.thunk(&b.value, &new_env) })
+            .map(|b| {
+                if b.outer {
+                    self.thunk(&b.value, env)
+                } else {
+                    self.thunk_in_new(&b.value, &new_env)
+                }
+            })
             .collect();
         *new_env.vals.borrow_mut() = vals;
         new_env
@@ -338,13 +404,23 @@ impl Machine {
             let vals: Vec<Value> = def
                 .statics
                 .iter()
-                .map(|s| if s.outer { self.thunk(&s.value, env) } else { self.thunk(&s.value, &new_env) })
+                .map(|s| {
+                    if s.outer {
+                        self.thunk(&s.value, env)
+                    } else {
+                        self.thunk_in_new(&s.value, &new_env)
+                    }
+                })
                 .collect();
             entries = def
                 .statics
                 .iter()
                 .zip(vals.iter())
-                .map(|(s, v)| Attr { name: s.name.clone(), value: v.clone(), pos: s.pos })
+                .map(|(s, v)| Attr {
+                    name: s.name.clone(),
+                    value: v.clone(),
+                    pos: s.pos,
+                })
                 .collect();
             *new_env.vals.borrow_mut() = vals;
             // `__overrides` replaces attributes both in the result and in the frame.
@@ -372,7 +448,11 @@ impl Machine {
             entries = def
                 .statics
                 .iter()
-                .map(|s| Attr { name: s.name.clone(), value: self.thunk(&s.value, env), pos: s.pos })
+                .map(|s| Attr {
+                    name: s.name.clone(),
+                    value: self.thunk(&s.value, env),
+                    pos: s.pos,
+                })
                 .collect();
             dyn_env = env.clone();
         }
@@ -387,13 +467,23 @@ impl Machine {
                 match entries.binary_search_by(|e| e.name.cmp(&name)) {
                     Ok(j) => {
                         return Err(other_error(
-                            format!("dynamic attribute '{name}' already defined at {}", ShowPos(entries[j].pos)),
+                            format!(
+                                "dynamic attribute '{name}' already defined at {}",
+                                ShowPos(entries[j].pos)
+                            ),
                             d.pos,
                         ))
                     }
                     Err(j) => {
                         let value = self.thunk(&d.value, &dyn_env);
-                        entries.insert(j, Attr { name, value, pos: d.pos });
+                        entries.insert(
+                            j,
+                            Attr {
+                                name,
+                                value,
+                                pos: d.pos,
+                            },
+                        );
                     }
                 }
             }
@@ -429,7 +519,11 @@ impl Machine {
                 _ if default.is_some() => None,
                 other => {
                     return Err(type_error(
-                        format!("expected a set but found {}: {}", other.show_type(), ErrorValue(other)),
+                        format!(
+                            "expected a set but found {}: {}",
+                            other.show_type(),
+                            ErrorValue(other)
+                        ),
                         pos,
                     )
                     .with_frame(pos, "while selecting an attribute"))
@@ -439,7 +533,10 @@ impl Machine {
                 Some((x, apos)) => {
                     v = self.force(&x).map_err(|mut e| {
                         if !apos.is_none() {
-                            e.trace.push(Frame { pos: apos, msg: format!("while evaluating the attribute '{name}'") });
+                            e.trace.push(Frame {
+                                pos: apos,
+                                msg: format!("while evaluating the attribute '{name}'"),
+                            });
                         }
                         e
                     })?;
@@ -498,7 +595,10 @@ impl Machine {
                 if op.arity == 1 {
                     (op.func)(self, &[arg], pos).map_err(|e| primop_frame(e, op.name, pos))
                 } else {
-                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op, args: vec![arg] })))
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                        op,
+                        args: vec![arg],
+                    })))
                 }
             }
             Value::PrimOpApp(app) => {
@@ -507,7 +607,10 @@ impl Machine {
                 if args.len() == app.op.arity {
                     (app.op.func)(self, &args, pos).map_err(|e| primop_frame(e, app.op.name, pos))
                 } else {
-                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp { op: app.op.clone(), args })))
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                        op: app.op.clone(),
+                        args,
+                    })))
                 }
             }
             Value::Attrs(ref a) if a.get("__functor").is_some() => {
@@ -544,11 +647,19 @@ impl Machine {
     fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Rc<Env>> {
         match &c.def.param {
             Param::Ident => Ok(Env::new(vec![arg], Some(c.env.clone()))),
-            Param::Pattern { formals, ellipsis, at } => {
+            Param::Pattern {
+                formals,
+                ellipsis,
+                at,
+            } => {
                 let argv = self.force(&arg)?;
                 let Value::Attrs(attrs) = &argv else {
                     return Err(type_error(
-                        format!("expected a set but found {}: {}", argv.show_type(), ErrorValue(&argv)),
+                        format!(
+                            "expected a set but found {}: {}",
+                            argv.show_type(),
+                            ErrorValue(&argv)
+                        ),
                         pos,
                     ));
                 };
@@ -562,7 +673,7 @@ impl Machine {
                             vals.push(v.clone());
                         }
                         None => match &f.default {
-                            Some(d) => vals.push(self.thunk(d, &new_env)),
+                            Some(d) => vals.push(self.thunk_in_new(d, &new_env)),
                             None => {
                                 return Err(type_error(
                                     format!(
@@ -658,9 +769,17 @@ impl Machine {
 
     /// `{ file, line, column }` for `__curPos` and `unsafeGetAttrPos`.
     pub fn pos_to_attrs(&self, pos: Pos) -> Value {
-        let Some((line, col)) = super::source::line_col(pos) else { return Value::Null };
-        let file = super::source::file_path(pos).map(|p| p.to_string()).unwrap_or_else(|| "«string»".into());
-        let mk = |n: &str, v: Value| Attr { name: Rc::from(n), value: v, pos: Pos::NONE };
+        let Some((line, col)) = super::source::line_col(pos) else {
+            return Value::Null;
+        };
+        let file = super::source::file_path(pos)
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "«string»".into());
+        let mk = |n: &str, v: Value| Attr {
+            name: Rc::from(n),
+            value: v,
+            pos: Pos::NONE,
+        };
         Value::attrs(Attrs {
             entries: vec![
                 mk("column", Value::Int(col as i64)),
@@ -681,7 +800,13 @@ impl Machine {
 
     // ---- strings, interpolation ------------------------------------------------
 
-    fn eval_interp(&mut self, parts: &[Rc<Expr>], is_path: bool, pos: Pos, env: &Rc<Env>) -> Result<Value> {
+    fn eval_interp(
+        &mut self,
+        parts: &[Rc<Expr>],
+        is_path: bool,
+        pos: Pos,
+        env: &Rc<Env>,
+    ) -> Result<Value> {
         let mut ctx = Context::new();
         let mut out = String::new();
         for (i, p) in parts.iter().enumerate() {
@@ -696,18 +821,32 @@ impl Machine {
         }
         if is_path {
             if !ctx.is_empty() {
-                return Err(other_error("a string that refers to a store path cannot be appended to a path", pos));
+                return Err(other_error(
+                    "a string that refers to a store path cannot be appended to a path",
+                    pos,
+                ));
             }
-            return Ok(Value::Path(Rc::from(super::builtins::paths::canon_path(&out).as_str())));
+            return Ok(Value::Path(Rc::from(
+                super::builtins::paths::canon_path(&out).as_str(),
+            )));
         }
         Ok(Value::string_ctx(out, ctx))
     }
 
-    fn eval_bin(&mut self, op: BinOp, lhs: &Rc<Expr>, rhs: &Rc<Expr>, pos: Pos, env: &Rc<Env>) -> Result<Value> {
+    fn eval_bin(
+        &mut self,
+        op: BinOp,
+        lhs: &Rc<Expr>,
+        rhs: &Rc<Expr>,
+        pos: Pos,
+        env: &Rc<Env>,
+    ) -> Result<Value> {
         match op {
             BinOp::And => {
                 let a = self.eval(lhs, env)?;
-                if !self.expect_bool(&a, pos).map_err(|e| e.with_frame(pos, "in the left operand of the AND (&&) operator"))? {
+                if !self.expect_bool(&a, pos).map_err(|e| {
+                    e.with_frame(pos, "in the left operand of the AND (&&) operator")
+                })? {
                     return Ok(Value::Bool(false));
                 }
                 let b = self.eval(rhs, env)?;
@@ -767,7 +906,9 @@ impl Machine {
                 v.extend(y.iter().cloned());
                 Ok(Value::list(v))
             }
-            BinOp::And | BinOp::Or | BinOp::Impl => unreachable!("short-circuit operators are lazy"),
+            BinOp::And | BinOp::Or | BinOp::Impl => {
+                unreachable!("short-circuit operators are lazy")
+            }
         }
     }
 
@@ -778,13 +919,22 @@ impl Machine {
         match (&a, &b) {
             (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
                 Some(r) => Ok(Value::Int(r)),
-                None => Err(other_error(format!("integer overflow in adding {x} + {y}"), pos)),
+                None => Err(other_error(
+                    format!("integer overflow in adding {x} + {y}"),
+                    pos,
+                )),
             },
             (Value::Int(x), Value::Float(y)) => Ok(Value::Float(*x as f64 + y)),
             (Value::Float(x), Value::Int(y)) => Ok(Value::Float(x + *y as f64)),
             (Value::Float(x), Value::Float(y)) => Ok(Value::Float(x + y)),
-            (Value::Int(_), other) => Err(other_error(format!("cannot add {} to an integer", other.show_type()), pos)),
-            (Value::Float(_), other) => Err(other_error(format!("cannot add {} to a float", other.show_type()), pos)),
+            (Value::Int(_), other) => Err(other_error(
+                format!("cannot add {} to an integer", other.show_type()),
+                pos,
+            )),
+            (Value::Float(_), other) => Err(other_error(
+                format!("cannot add {} to a float", other.show_type()),
+                pos,
+            )),
             (Value::Path(p), _) => {
                 let mut ctx = Context::new();
                 let mut s = p.to_string();
@@ -795,7 +945,9 @@ impl Machine {
                         pos,
                     ));
                 }
-                Ok(Value::Path(Rc::from(super::builtins::paths::canon_path(&s).as_str())))
+                Ok(Value::Path(Rc::from(
+                    super::builtins::paths::canon_path(&s).as_str(),
+                )))
             }
             (Value::String(x), Value::String(y)) => {
                 let mut s = String::with_capacity(x.s.len() + y.s.len());
@@ -843,7 +995,10 @@ impl Machine {
                 };
                 match r {
                     Some(r) => Ok(Value::Int(r)),
-                    None => Err(other_error(format!("integer overflow in {verb} {x} {sym} {y}"), pos)),
+                    None => Err(other_error(
+                        format!("integer overflow in {verb} {x} {sym} {y}"),
+                        pos,
+                    )),
                 }
             }
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
@@ -875,7 +1030,11 @@ impl Machine {
 
     fn eq_inner(&mut self, a: &Value, b: &Value, pos: Pos, depth: usize) -> Result<bool> {
         if depth > 10_000 {
-            return Err(EvalError::new(ErrorKind::StackOverflow, "stack overflow; max-call-depth exceeded", pos));
+            return Err(EvalError::new(
+                ErrorKind::StackOverflow,
+                "stack overflow; max-call-depth exceeded",
+                pos,
+            ));
         }
         Ok(match (a, b) {
             (Value::Null, Value::Null) => true,
@@ -957,7 +1116,9 @@ impl Machine {
                 ErrorValue(&b)
             ));
         }
-        if std::mem::discriminant(&a) != std::mem::discriminant(&b) && !(a.is_function() && b.is_function()) {
+        if std::mem::discriminant(&a) != std::mem::discriminant(&b)
+            && !(a.is_function() && b.is_function())
+        {
             return fail(format!(
                 "{} of value '{}' is not equal to {} of value '{}'",
                 a.show_type(),
@@ -1141,7 +1302,14 @@ pub fn is_derivation_attrs(m: &mut Machine, a: &Attrs) -> Result<bool> {
 
 /// "expected a list but found an integer: 1".
 pub fn expected(what: &str, found: &Value, pos: Pos) -> Box<EvalError> {
-    type_error(format!("expected {what} but found {}: {}", found.show_type(), ErrorValue(found)), pos)
+    type_error(
+        format!(
+            "expected {what} but found {}: {}",
+            found.show_type(),
+            ErrorValue(found)
+        ),
+        pos,
+    )
 }
 
 fn lambda_desc(def: &LambdaDef) -> String {
@@ -1162,7 +1330,10 @@ impl EvalError {
     /// Adds a trace frame (frames are stored innermost first).
     pub fn with_frame(mut self: Box<Self>, pos: Pos, msg: impl Into<String>) -> Box<Self> {
         if self.trace.len() < 256 {
-            self.trace.push(Frame { pos, msg: msg.into() });
+            self.trace.push(Frame {
+                pos,
+                msg: msg.into(),
+            });
         }
         if self.pos.is_none() {
             self.pos = pos;
@@ -1173,5 +1344,7 @@ impl EvalError {
 
 /// Keeps `ThunkState` constructors referenced from one place for lowering's use.
 pub fn pending(e: Rc<Expr>, env: Rc<Env>) -> Value {
-    Value::Thunk(Rc::new(Thunk(std::cell::RefCell::new(ThunkState::Pending(e, env)))))
+    Value::Thunk(Rc::new(Thunk(std::cell::RefCell::new(
+        ThunkState::Pending(e, env),
+    ))))
 }

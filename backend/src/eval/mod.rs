@@ -76,7 +76,12 @@ impl Settings {
 }
 
 /// Parses and lowers a file; `extra` names a `scopedImport` frame.
-pub fn load_file(m: &mut Machine, path: &str, extra: Option<&[Rc<str>]>, pos: Pos) -> Result<Rc<ir::Expr>> {
+pub fn load_file(
+    m: &mut Machine,
+    path: &str,
+    extra: Option<&[Rc<str>]>,
+    pos: Pos,
+) -> Result<Rc<ir::Expr>> {
     let bytes = std::fs::read(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             other_error(format!("path '{path}' does not exist"), pos)
@@ -84,8 +89,12 @@ pub fn load_file(m: &mut Machine, path: &str, extra: Option<&[Rc<str>]>, pos: Po
             other_error(format!("reading '{path}': {e}"), pos)
         }
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| other_error(format!("file '{path}' is not valid UTF-8"), pos))?;
-    let dir = std::path::Path::new(path).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_else(|| "/".into());
+    let text = String::from_utf8(bytes)
+        .map_err(|_| other_error(format!("file '{path}' is not valid UTF-8"), pos))?;
+    let dir = std::path::Path::new(path)
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "/".into());
     load_text(m, Origin::File(Rc::from(path)), text, dir, extra)
 }
 
@@ -100,18 +109,26 @@ pub fn load_text(
     let text: Rc<str> = Rc::from(text);
     let file = source::add_file(origin, text.clone());
     let parse = strata_analyzer::syntax::parse(&text);
-    if let Some(err) = parse.errors().first() {
-        // Undefined variables are found again (with the same message) by lowering,
-        // which knows about `scopedImport` frames; anything else is fatal now.
-        if !err.message.starts_with("undefined variable") || extra.is_none() {
-            let pos = Pos { file, offset: u32::from(err.range.start()) };
-            return Err(other_error(err.message.clone(), pos));
-        }
+    // Undefined variables are found again (with the same message) by lowering, which
+    // knows about `scopedImport` frames and attribute sets merged into `rec` ones.
+    if let Some(err) = parse
+        .errors()
+        .iter()
+        .find(|e| !e.message.starts_with("undefined variable"))
+    {
+        let pos = Pos {
+            file,
+            offset: u32::from(err.range.start()),
+        };
+        return Err(other_error(err.message.clone(), pos));
     }
     let root = parse.root();
-    let expr = root
-        .expr()
-        .ok_or_else(|| other_error("syntax error, unexpected end of file", Pos { file, offset: 0 }))?;
+    let expr = root.expr().ok_or_else(|| {
+        other_error(
+            "syntax error, unexpected end of file",
+            Pos { file, offset: 0 },
+        )
+    })?;
     let base_names = m.base_names.clone();
     let mut lowerer = lower::Lowerer::new(file, base_dir, &base_names, extra);
     lowerer.lower(&expr)
@@ -131,7 +148,9 @@ pub struct Evaluator {
 
 impl Evaluator {
     pub fn new(settings: Settings) -> Evaluator {
-        Evaluator { machine: Machine::new(settings) }
+        Evaluator {
+            machine: Machine::new(settings),
+        }
     }
 
     /// Evaluates a file to weak head normal form.
@@ -142,20 +161,34 @@ impl Evaluator {
 
     /// Evaluates an expression given as text; relative paths resolve against `base_dir`.
     pub fn eval_text(&mut self, text: &str, base_dir: &str) -> Result<Value> {
-        let expr = load_text(&mut self.machine, Origin::String, text.to_string(), base_dir.to_string(), None)?;
+        let expr = load_text(
+            &mut self.machine,
+            Origin::String,
+            text.to_string(),
+            base_dir.to_string(),
+            None,
+        )?;
         let env = self.machine.base_env.clone();
         self.machine.eval(&expr, &env)
     }
 
     /// Builds the `--arg`/`--argstr` set.
     pub fn auto_args(&mut self, args: &[(String, AutoArg)]) -> Result<Rc<value::Attrs>> {
-        let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into());
+        let cwd = std::env::current_dir()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "/".into());
         let mut entries = Vec::new();
         for (name, a) in args {
             let v = match a {
                 AutoArg::Str(s) => Value::string(s.clone()),
                 AutoArg::Expr(e) => {
-                    let expr = load_text(&mut self.machine, Origin::String, e.clone(), cwd.clone(), None)?;
+                    let expr = load_text(
+                        &mut self.machine,
+                        Origin::String,
+                        e.clone(),
+                        cwd.clone(),
+                        None,
+                    )?;
                     let env = self.machine.base_env.clone();
                     machine::pending(expr, env)
                 }
@@ -178,7 +211,9 @@ impl Evaluator {
             _ => f,
         };
         let Value::Lambda(c) = &f else { return Ok(f) };
-        let ir::Param::Pattern { formals, .. } = &c.def.param else { return Ok(f) };
+        let ir::Param::Pattern { formals, .. } = &c.def.param else {
+            return Ok(f);
+        };
         let mut entries = Vec::new();
         for formal in formals {
             match args.get(&formal.name) {
@@ -201,7 +236,12 @@ impl Evaluator {
     }
 
     /// Follows `-A a.b.0.c`, auto-calling functions on the way.
-    pub fn select_attr_path(&mut self, v: &Value, path: &str, args: &Rc<value::Attrs>) -> Result<Value> {
+    pub fn select_attr_path(
+        &mut self,
+        v: &Value,
+        path: &str,
+        args: &Rc<value::Attrs>,
+    ) -> Result<Value> {
         let mut cur = v.clone();
         if path.is_empty() {
             return Ok(cur);
@@ -219,7 +259,10 @@ impl Evaluator {
                     ));
                 };
                 let item = l.get(idx).cloned().ok_or_else(|| {
-                    other_error(format!("list index {idx} in selection path '{path}' is out of range"), Pos::NONE)
+                    other_error(
+                        format!("list index {idx} in selection path '{path}' is out of range"),
+                        Pos::NONE,
+                    )
                 })?;
                 cur = self.machine.force(&item)?;
             } else {
@@ -233,7 +276,10 @@ impl Evaluator {
                     ));
                 };
                 let item = a.get(part).cloned().ok_or_else(|| {
-                    other_error(format!("attribute '{part}' in selection path '{path}' not found"), Pos::NONE)
+                    other_error(
+                        format!("attribute '{part}' in selection path '{path}' not found"),
+                        Pos::NONE,
+                    )
                 })?;
                 cur = self.machine.force(&item)?;
             }
@@ -243,7 +289,11 @@ impl Evaluator {
 
     /// What `nix-instantiate --eval` prints (without the final newline).
     pub fn print(&mut self, v: &Value, strict: bool) -> Result<String> {
-        let v = if strict { self.machine.force_deep(v)? } else { self.machine.force(v)? };
+        let v = if strict {
+            self.machine.force_deep(v)?
+        } else {
+            self.machine.force(v)?
+        };
         Ok(print::print_value(&v))
     }
 
@@ -267,6 +317,8 @@ pub fn absolute(path: &str) -> String {
     if path.starts_with('/') {
         return builtins::paths::canon_path(path);
     }
-    let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into());
+    let cwd = std::env::current_dir()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "/".into());
     builtins::paths::canon_path(&format!("{cwd}/{path}"))
 }

@@ -16,13 +16,21 @@ pub fn format_float_g(f: f64) -> String {
 /// `%g` with the given precision.
 pub fn format_g(f: f64, prec: usize) -> String {
     if f.is_nan() {
-        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if f.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if f.is_infinite() {
         return if f < 0.0 { "-inf".into() } else { "inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let p = prec.max(1);
     let e = format!("{:.*e}", p - 1, f);
@@ -85,14 +93,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn is_var_name(s: &str) -> bool {
-    let Some(c) = s.chars().next() else { return false };
-    if matches!(s, "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit") {
+    let Some(c) = s.chars().next() else {
+        return false;
+    };
+    if matches!(
+        s,
+        "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit"
+    ) {
         return false;
     }
     if c.is_ascii_digit() || c == '-' || c == '\'' {
         return false;
     }
-    s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '\'')
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '\'')
 }
 
 /// An attribute name, quoted when it is not a plain identifier.
@@ -124,7 +138,15 @@ pub fn print_value(v: &Value) -> String {
     out
 }
 
-fn print_28(out: &mut String, v: &Value, seen: &mut HashSet<usize>) {
+fn print_28(out: &mut String, v0: &Value, seen: &mut HashSet<usize>) {
+    // Nix stores lists of up to two elements inside the value itself, so a copy of
+    // such a list (reached through another thunk) is not "repeated": key it by the
+    // thunk it came through.
+    let small_key = match v0 {
+        Value::Thunk(t) => Some(Rc::as_ptr(t) as *const u8 as usize),
+        _ => None,
+    };
+    let v = v0;
     let Some(v) = peek(v) else {
         if let Value::Thunk(t) = v {
             if matches!(&*t.0.borrow(), ThunkState::Blackhole) {
@@ -159,7 +181,11 @@ fn print_28(out: &mut String, v: &Value, seen: &mut HashSet<usize>) {
             out.push('}');
         }
         Value::List(l) => {
-            if !l.is_empty() && !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
+            let key = match small_key {
+                Some(k) if l.len() <= 2 => k,
+                _ => Rc::as_ptr(l) as *const u8 as usize,
+            };
+            if !l.is_empty() && !seen.insert(key) {
                 out.push_str("«repeated»");
                 return;
             }
@@ -188,7 +214,12 @@ impl fmt::Display for ErrorValue<'_> {
 
 /// The string `ErrorValue` displays.
 pub fn show_value_for_error(v: &Value) -> String {
-    let mut p = ErrPrinter { out: String::new(), seen: HashSet::new(), attrs: 0, items: 0 };
+    let mut p = ErrPrinter {
+        out: String::new(),
+        seen: HashSet::new(),
+        attrs: 0,
+        items: 0,
+    };
     p.print(v, 0);
     p.out
 }
@@ -242,11 +273,14 @@ impl ErrPrinter {
                     let iy = !matches!(&*y.name, "type" | "_type");
                     (ix, &x.name).cmp(&(iy, &y.name))
                 });
-                let mut current = 0;
-                for attr in &sorted {
+                for (current, attr) in sorted.iter().enumerate() {
                     self.out.push(' ');
                     if self.attrs >= MAX_ATTRS {
-                        let _ = write!(self.out, "«{} elided»", plural(sorted.len() - current, "attribute", "attributes"));
+                        let _ = write!(
+                            self.out,
+                            "«{} elided»",
+                            plural(sorted.len() - current, "attribute", "attributes")
+                        );
                         break;
                     }
                     write_attr_name(&mut self.out, &attr.name);
@@ -254,7 +288,6 @@ impl ErrPrinter {
                     self.print(&attr.value, depth + 1);
                     self.out.push(';');
                     self.attrs += 1;
-                    current += 1;
                 }
                 self.out.push_str(" }");
             }
@@ -268,16 +301,18 @@ impl ErrPrinter {
                     return;
                 }
                 self.out.push('[');
-                let mut current = 0;
-                for x in l.iter() {
+                for (current, x) in l.iter().enumerate() {
                     self.out.push(' ');
                     if self.items >= MAX_ITEMS {
-                        let _ = write!(self.out, "«{} elided»", plural(l.len() - current, "item", "items"));
+                        let _ = write!(
+                            self.out,
+                            "«{} elided»",
+                            plural(l.len() - current, "item", "items")
+                        );
                         break;
                     }
                     self.print(x, depth + 1);
                     self.items += 1;
-                    current += 1;
                 }
                 self.out.push_str(" ]");
             }
@@ -329,7 +364,7 @@ mod tests {
     #[test]
     fn floats_print_like_cpp_streams() {
         assert_eq!(format_float_g(1.1), "1.1");
-        assert_eq!(format_float_g(3.14159265), "3.14159");
+        assert_eq!(format_float_g(1.23456789), "1.23457");
         assert_eq!(format_float_g(1e6), "1e+06");
         assert_eq!(format_float_g(123456.0), "123456");
         assert_eq!(format_float_g(0.0001), "0.0001");

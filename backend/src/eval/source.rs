@@ -12,7 +12,10 @@ pub struct Pos {
 }
 
 impl Pos {
-    pub const NONE: Pos = Pos { file: u32::MAX, offset: 0 };
+    pub const NONE: Pos = Pos {
+        file: u32::MAX,
+        offset: 0,
+    };
     pub fn is_none(self) -> bool {
         self.file == u32::MAX
     }
@@ -45,7 +48,11 @@ pub fn add_file(origin: Origin, text: Rc<str>) -> u32 {
     }
     FILES.with(|f| {
         let mut f = f.borrow_mut();
-        f.push(SourceFile { origin, text, line_starts });
+        f.push(SourceFile {
+            origin,
+            text,
+            line_starts,
+        });
         (f.len() - 1) as u32
     })
 }
@@ -84,7 +91,11 @@ pub fn line_text(pos: Pos, line: u32) -> Option<String> {
         let f = f.borrow();
         let file = f.get(pos.file as usize)?;
         let start = *file.line_starts.get(line as usize - 1)? as usize;
-        let end = file.line_starts.get(line as usize).map(|e| *e as usize - 1).unwrap_or(file.text.len());
+        let end = file
+            .line_starts
+            .get(line as usize)
+            .map(|e| *e as usize - 1)
+            .unwrap_or(file.text.len());
         Some(file.text.get(start..end)?.to_string())
     })
 }

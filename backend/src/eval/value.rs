@@ -37,7 +37,10 @@ pub type Context = BTreeSet<String>;
 
 impl NixString {
     pub fn plain(s: impl Into<String>) -> NixString {
-        NixString { s: s.into(), ctx: Context::new() }
+        NixString {
+            s: s.into(),
+            ctx: Context::new(),
+        }
     }
 }
 
@@ -76,7 +79,10 @@ impl Attrs {
             .map(|i| &self.entries[i].value)
     }
     pub fn get_attr(&self, name: &str) -> Option<&Attr> {
-        self.entries.binary_search_by(|a| (*a.name).cmp(name)).ok().map(|i| &self.entries[i])
+        self.entries
+            .binary_search_by(|a| (*a.name).cmp(name))
+            .ok()
+            .map(|i| &self.entries[i])
     }
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -123,8 +129,12 @@ pub enum ThunkState {
 }
 
 impl Thunk {
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(e: &Rc<Expr>, env: &Rc<Env>) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Pending(e.clone(), env.clone())))))
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Pending(
+            e.clone(),
+            env.clone(),
+        )))))
     }
     pub fn apply(f: Value, x: Value) -> Value {
         Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, x)))))
@@ -139,19 +149,28 @@ pub struct Env {
 
 impl Env {
     pub fn new(vals: Vec<Value>, parent: Option<Rc<Env>>) -> Rc<Env> {
-        Rc::new(Env { vals: RefCell::new(vals), parent })
+        Rc::new(Env {
+            vals: RefCell::new(vals),
+            parent,
+        })
     }
     pub fn lookup(self: &Rc<Env>, depth: u32, slot: u32) -> Value {
         let mut e = self;
         for _ in 0..depth {
-            e = e.parent.as_ref().expect("lowering resolved depth within the env chain");
+            e = e
+                .parent
+                .as_ref()
+                .expect("lowering resolved depth within the env chain");
         }
         e.vals.borrow()[slot as usize].clone()
     }
     pub fn at_depth(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
         let mut e = self;
         for _ in 0..depth {
-            e = e.parent.as_ref().expect("lowering resolved depth within the env chain");
+            e = e
+                .parent
+                .as_ref()
+                .expect("lowering resolved depth within the env chain");
         }
         e
     }
@@ -203,6 +222,9 @@ impl Value {
         }
     }
     pub fn is_function(&self) -> bool {
-        matches!(self, Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_))
+        matches!(
+            self,
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_)
+        )
     }
 }

@@ -84,7 +84,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Shared by `eval` and `instantiate`.
-pub fn run_with(args: EvalArgs, output: Output, store_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run_with(
+    args: EvalArgs,
+    output: Output,
+    store_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let handle = std::thread::Builder::new()
         .name("eval".into())
         .stack_size(1 << 30)
@@ -107,14 +111,21 @@ fn settings_for(args: &EvalArgs) -> Settings {
         .map(|c| c.lines().any(|l| l.replace(' ', "") == "show-trace=true"))
         .unwrap_or(false);
     settings.show_trace = (args.show_trace || show_trace_env) && !args.no_show_trace;
-    settings.toml_timestamps = args.extra_experimental_features.iter().any(|f| f.split_whitespace().any(|x| x == "parse-toml-timestamps"));
+    settings.toml_timestamps = args
+        .extra_experimental_features
+        .iter()
+        .any(|f| f.split_whitespace().any(|x| x == "parse-toml-timestamps"));
     if let Some(d) = args.max_call_depth {
         settings.max_call_depth = d;
     }
     settings
 }
 
-fn evaluate(args: EvalArgs, output: Output, store_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn evaluate(
+    args: EvalArgs,
+    output: Output,
+    store_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let settings = settings_for(&args);
     let show_trace = settings.show_trace;
     let mut ev = Evaluator::new(settings);
@@ -126,10 +137,16 @@ fn evaluate(args: EvalArgs, output: Output, store_dir: Option<PathBuf>) -> anyho
     };
     let mut auto = Vec::new();
     for pair in args.arg.chunks(2) {
-        auto.push((pair[0].clone(), AutoArg::Expr(pair.get(1).cloned().unwrap_or_default())));
+        auto.push((
+            pair[0].clone(),
+            AutoArg::Expr(pair.get(1).cloned().unwrap_or_default()),
+        ));
     }
     for pair in args.argstr.chunks(2) {
-        auto.push((pair[0].clone(), AutoArg::Str(pair.get(1).cloned().unwrap_or_default())));
+        auto.push((
+            pair[0].clone(),
+            AutoArg::Str(pair.get(1).cloned().unwrap_or_default()),
+        ));
     }
     let auto_args = match ev.auto_args(&auto) {
         Ok(a) => a,
@@ -144,7 +161,11 @@ fn evaluate(args: EvalArgs, output: Output, store_dir: Option<PathBuf>) -> anyho
     } else {
         args.files.clone()
     };
-    let attr_paths = if args.attr.is_empty() { vec![String::new()] } else { args.attr.clone() };
+    let attr_paths = if args.attr.is_empty() {
+        vec![String::new()]
+    } else {
+        args.attr.clone()
+    };
     for input in &inputs {
         let root = if args.expr {
             ev.eval_text(input, &cwd)
@@ -162,11 +183,17 @@ fn evaluate(args: EvalArgs, output: Output, store_dir: Option<PathBuf>) -> anyho
         for path in &attr_paths {
             let result = (|| {
                 let v = ev.select_attr_path(&root, path, &auto_args)?;
-                let v = if auto.is_empty() { v } else { ev.auto_call(&v, &auto_args)? };
+                let v = if auto.is_empty() {
+                    v
+                } else {
+                    ev.auto_call(&v, &auto_args)?
+                };
                 match output {
-                    Output::Instantiate => {
-                        strata_backend::eval::derivation::instantiate_value(&mut ev.machine, &v, store_dir.as_deref())
-                    }
+                    Output::Instantiate => strata_backend::eval::derivation::instantiate_value(
+                        &mut ev.machine,
+                        &v,
+                        store_dir.as_deref(),
+                    ),
                     Output::Print => {
                         if args.xml {
                             ev.print_xml(&v, args.strict, !args.no_location)

@@ -28,12 +28,16 @@ pub const BUILTINS: &[Builtin] = &[
 
 fn attr_names(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let set = m.expect_attrs(&a[0], pos)?;
-    Ok(Value::list(set.entries.iter().map(|e| s(&*e.name)).collect()))
+    Ok(Value::list(
+        set.entries.iter().map(|e| s(&*e.name)).collect(),
+    ))
 }
 
 fn attr_values(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let set = m.expect_attrs(&a[0], pos)?;
-    Ok(Value::list(set.entries.iter().map(|e| e.value.clone()).collect()))
+    Ok(Value::list(
+        set.entries.iter().map(|e| e.value.clone()).collect(),
+    ))
 }
 
 fn get_attr(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -66,7 +70,12 @@ fn remove_attrs(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         return Ok(Value::Attrs(set));
     }
     Ok(Value::attrs(Attrs {
-        entries: set.entries.iter().filter(|e| !remove.contains(&*e.name)).cloned().collect(),
+        entries: set
+            .entries
+            .iter()
+            .filter(|e| !remove.contains(&*e.name))
+            .cloned()
+            .collect(),
     }))
 }
 
@@ -81,7 +90,11 @@ fn list_to_attrs(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             return Err(other_error("attribute 'value' missing", pos));
         };
         let apos = item.get_attr("name").map(|a| a.pos).unwrap_or(Pos::NONE);
-        entries.push(Attr { name: Rc::from(name.s.as_str()), value: value.value.clone(), pos: apos });
+        entries.push(Attr {
+            name: Rc::from(name.s.as_str()),
+            value: value.value.clone(),
+            pos: apos,
+        });
     }
     // The first occurrence of a name wins.
     entries.reverse();
@@ -94,7 +107,12 @@ fn intersect_attrs(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let x = m.expect_attrs(&a[0], pos)?;
     let y = m.expect_attrs(&a[1], pos)?;
     Ok(Value::attrs(Attrs {
-        entries: y.entries.iter().filter(|e| x.get(&e.name).is_some()).cloned().collect(),
+        entries: y
+            .entries
+            .iter()
+            .filter(|e| x.get(&e.name).is_some())
+            .cloned()
+            .collect(),
     }))
 }
 
@@ -119,7 +137,11 @@ fn function_args(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             Param::Pattern { formals, .. } => Ok(Value::attrs(Attrs::from_unsorted(
                 formals
                     .iter()
-                    .map(|f| Attr { name: f.name.clone(), value: Value::Bool(f.default.is_some()), pos: f.pos })
+                    .map(|f| Attr {
+                        name: f.name.clone(),
+                        value: Value::Bool(f.default.is_some()),
+                        pos: f.pos,
+                    })
                     .collect(),
             ))),
         },
@@ -150,7 +172,10 @@ fn zip_attrs_with(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     for x in list.iter() {
         let set = m.expect_attrs(x, pos)?;
         for e in &set.entries {
-            groups.entry(e.name.clone()).or_default().push(e.value.clone());
+            groups
+                .entry(e.name.clone())
+                .or_default()
+                .push(e.value.clone());
         }
     }
     let f = a[0].clone();

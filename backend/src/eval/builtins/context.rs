@@ -12,7 +12,11 @@ use crate::eval::value::{Attr, Attrs, Context, Value};
 pub const BUILTINS: &[Builtin] = &[
     b("__unsafeDiscardStringContext", 1, discard),
     b("__hasContext", 1, has_context),
-    b("__unsafeDiscardOutputDependency", 1, discard_output_dependency),
+    b(
+        "__unsafeDiscardOutputDependency",
+        1,
+        discard_output_dependency,
+    ),
     b("__addDrvOutputDependencies", 1, add_drv_output_dependencies),
     b("__getContext", 1, get_context),
     b("__appendContext", 2, append_context),
@@ -30,7 +34,11 @@ fn has_context(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
 
 fn discard_output_dependency(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let st = m.coerce_to_string(&a[0], false, false, pos)?;
-    let ctx: Context = st.ctx.iter().map(|c| c.strip_prefix('=').unwrap_or(c).to_string()).collect();
+    let ctx: Context = st
+        .ctx
+        .iter()
+        .map(|c| c.strip_prefix('=').unwrap_or(c).to_string())
+        .collect();
     Ok(Value::string_ctx(st.s, ctx))
 }
 
@@ -38,7 +46,11 @@ fn add_drv_output_dependencies(m: &mut Machine, a: &[Value], pos: Pos) -> Result
     let st = m.coerce_to_string(&a[0], false, false, pos)?;
     if st.ctx.len() != 1 {
         return Err(other_error(
-            format!("context of string '{}' must have exactly one element, but has {}", st.s, st.ctx.len()),
+            format!(
+                "context of string '{}' must have exactly one element, but has {}",
+                st.s,
+                st.ctx.len()
+            ),
             pos,
         ));
     }
@@ -77,7 +89,11 @@ fn get_context(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             infos.entry(drv.to_string()).or_default().all_outputs = true;
         } else if let Some(rest) = c.strip_prefix('!') {
             let (out, drv) = rest.split_once('!').unwrap_or((rest, ""));
-            infos.entry(drv.to_string()).or_default().outputs.push(out.to_string());
+            infos
+                .entry(drv.to_string())
+                .or_default()
+                .outputs
+                .push(out.to_string());
         } else {
             infos.entry(c.clone()).or_default().path = true;
         }
@@ -92,12 +108,19 @@ fn get_context(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             if !i.outputs.is_empty() {
                 let mut outs = i.outputs;
                 outs.sort();
-                fields.push(super::attr("outputs", Value::list(outs.into_iter().map(Value::string).collect())));
+                fields.push(super::attr(
+                    "outputs",
+                    Value::list(outs.into_iter().map(Value::string).collect()),
+                ));
             }
             if i.path {
                 fields.push(super::attr("path", Value::Bool(true)));
             }
-            Attr { name: Rc::from(p.as_str()), value: Value::attrs(Attrs::from_unsorted(fields)), pos: Pos::NONE }
+            Attr {
+                name: Rc::from(p.as_str()),
+                value: Value::attrs(Attrs::from_unsorted(fields)),
+                pos: Pos::NONE,
+            }
         })
         .collect();
     Ok(Value::attrs(Attrs { entries }))
@@ -110,7 +133,10 @@ fn append_context(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let store = format!("{}/", m.settings.store_dir);
     for e in &extra.entries {
         if !e.name.starts_with(&store) {
-            return Err(other_error(format!("context key '{}' is not a store path", e.name), pos));
+            return Err(other_error(
+                format!("context key '{}' is not a store path", e.name),
+                pos,
+            ));
         }
         let info = m.expect_attrs(&e.value, pos)?;
         if let Some(p) = info.get("path") {

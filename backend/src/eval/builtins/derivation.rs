@@ -17,12 +17,19 @@ pub const BUILTINS: &[Builtin] = &[
 
 /// The `derivation` function: `derivationStrict` wrapped so every output is a set.
 pub fn derivation_value() -> Value {
-    Value::PrimOp(Rc::new(PrimOp { name: "derivation", arity: 1, func: derivation }))
+    Value::PrimOp(Rc::new(PrimOp {
+        name: "derivation",
+        arity: 1,
+        func: derivation,
+    }))
 }
 
 fn placeholder(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let out = m.expect_string(&a[0], pos)?;
-    Ok(s(format!("/{}", nix32(&Algo::Sha256.digest(format!("nix-output:{}", out.s).as_bytes())))))
+    Ok(s(format!(
+        "/{}",
+        nix32(&Algo::Sha256.digest(format!("nix-output:{}", out.s).as_bytes()))
+    )))
 }
 
 fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -43,14 +50,23 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     }
     let strict_fn = m.base_env_value("derivationStrict");
     let strict = Thunk::apply(strict_fn, Value::Attrs(drv_attrs.clone()));
-    let cells: Vec<Rc<Thunk>> =
-        outputs.iter().map(|_| Rc::new(Thunk(RefCell::new(ThunkState::Blackhole)))).collect();
+    let cells: Vec<Rc<Thunk>> = outputs
+        .iter()
+        .map(|_| Rc::new(Thunk(RefCell::new(ThunkState::Blackhole))))
+        .collect();
     let mut extra: Vec<Attr> = outputs
         .iter()
         .zip(&cells)
-        .map(|(o, c)| Attr { name: Rc::from(o.as_str()), value: Value::Thunk(c.clone()), pos: Pos::NONE })
+        .map(|(o, c)| Attr {
+            name: Rc::from(o.as_str()),
+            value: Value::Thunk(c.clone()),
+            pos: Pos::NONE,
+        })
         .collect();
-    extra.push(super::attr("all", Value::list(cells.iter().map(|c| Value::Thunk(c.clone())).collect())));
+    extra.push(super::attr(
+        "all",
+        Value::list(cells.iter().map(|c| Value::Thunk(c.clone())).collect()),
+    ));
     extra.push(super::attr("drvAttrs", Value::Attrs(drv_attrs.clone())));
     let extra = Rc::new(Attrs::from_unsorted(extra));
     let common = match update(&drv_attrs, &extra) {
@@ -59,7 +75,11 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     };
     let select = |name: &str| {
         Thunk::apply(
-            Value::PrimOp(Rc::new(PrimOp { name: "getAttr", arity: 2, func: get_attr_of })),
+            Value::PrimOp(Rc::new(PrimOp {
+                name: "getAttr",
+                arity: 2,
+                func: get_attr_of,
+            })),
             s(name),
         )
     };

@@ -120,7 +120,9 @@ pub fn base64(bytes: &[u8]) -> String {
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let n = chunk.len();
-        let v = (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+        let v = (chunk[0] as u32) << 16
+            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+            | *chunk.get(2).unwrap_or(&0) as u32;
         for k in 0..4 {
             if k <= n {
                 out.push(B64[((v >> (18 - 6 * k)) & 63) as usize] as char);
@@ -170,20 +172,31 @@ fn decode_any(text: &str, algo: Algo) -> Option<Vec<u8>> {
 /// Parses `sha256-…` (SRI), `sha256:…`, or a bare hash with a known algorithm.
 pub fn parse_hash(text: &str, algo: Option<Algo>) -> std::result::Result<(Algo, Vec<u8>), String> {
     let (algo, rest, sri) = if let Some((a, r)) = text.split_once(':') {
-        (Algo::parse(a).ok_or_else(|| format!("unknown hash algorithm '{a}'"))?, r, false)
-    } else if let Some((a, r)) = text.split_once('-').filter(|(a, _)| Algo::parse(a).is_some()) {
+        (
+            Algo::parse(a).ok_or_else(|| format!("unknown hash algorithm '{a}'"))?,
+            r,
+            false,
+        )
+    } else if let Some((a, r)) = text
+        .split_once('-')
+        .filter(|(a, _)| Algo::parse(a).is_some())
+    {
         (Algo::parse(a).expect("filtered"), r, true)
     } else if let Some(a) = algo {
         (a, text, false)
     } else {
-        return Err(format!("hash '{text}' does not include a type, nor is the type otherwise known from context"));
+        return Err(format!(
+            "hash '{text}' does not include a type, nor is the type otherwise known from context"
+        ));
     };
     let bytes = if sri {
         base64_decode(rest).filter(|d| d.len() == algo.size())
     } else {
         decode_any(rest, algo)
     };
-    bytes.map(|b| (algo, b)).ok_or_else(|| format!("invalid {} hash '{text}'", algo.name()))
+    bytes
+        .map(|b| (algo, b))
+        .ok_or_else(|| format!("invalid {} hash '{text}'", algo.name()))
 }
 
 fn hash_string(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -197,7 +210,8 @@ fn hash_file(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let algo = m.expect_string(&a[0], pos)?;
     let algo = parse_algo(&algo.s, pos)?;
     let (path, _) = m.coerce_to_path(&a[1], pos)?;
-    let data = std::fs::read(&path).map_err(|e| other_error(format!("opening file '{path}': {e}"), pos))?;
+    let data = std::fs::read(&path)
+        .map_err(|e| other_error(format!("opening file '{path}': {e}"), pos))?;
     Ok(s(hex(&algo.digest(&data))))
 }
 
@@ -222,7 +236,9 @@ fn convert_hash(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         "sri" => format!("{}-{}", algo.name(), base64(&bytes)),
         other => {
             return Err(other_error(
-                format!("unknown hash format '{other}', expect 'base16', 'base32', 'base64', or 'sri'"),
+                format!(
+                    "unknown hash format '{other}', expect 'base16', 'base32', 'base64', or 'sri'"
+                ),
                 pos,
             ))
         }

@@ -24,7 +24,11 @@ pub fn json_float(f: f64) -> String {
         return "null".into();
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let sci = format!("{:e}", f.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -41,7 +45,11 @@ pub fn json_float(f: f64) -> String {
         format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {
         let e = n - 1;
-        let es = if e < 0 { format!("-{:02}", -e) } else { format!("+{e:02}") };
+        let es = if e < 0 {
+            format!("-{:02}", -e)
+        } else {
+            format!("+{e:02}")
+        };
         if k == 1 {
             format!("{digits}e{es}")
         } else {
@@ -86,8 +94,9 @@ pub fn value_to_json(
                 if i > 0 {
                     out.push(',');
                 }
-                value_to_json(m, x, out, ctx, copy_to_store, pos)
-                    .map_err(|e| e.with_frame(pos, format!("while evaluating list element at index {i}")))?;
+                value_to_json(m, x, out, ctx, copy_to_store, pos).map_err(|e| {
+                    e.with_frame(pos, format!("while evaluating list element at index {i}"))
+                })?;
             }
             out.push(']');
         }
@@ -95,8 +104,7 @@ pub fn value_to_json(
             // Peel `__toString` and `outPath` like Nix.
             let mut cur = v.clone();
             let mut through_to_string = false;
-            loop {
-                let Value::Attrs(a) = &cur else { break };
+            while let Value::Attrs(a) = &cur {
                 if let Some(f) = a.get("__toString") {
                     let f = f.clone();
                     let r = m.call_n(&f, &[cur.clone()], pos)?;
@@ -115,7 +123,10 @@ pub fn value_to_json(
                 Value::Attrs(a) => {
                     if through_to_string {
                         return Err(type_error(
-                            format!("`__toString` must return a string, but got a set: {}", ErrorValue(&cur)),
+                            format!(
+                                "`__toString` must return a string, but got a set: {}",
+                                ErrorValue(&cur)
+                            ),
                             pos,
                         ));
                     }
@@ -126,8 +137,14 @@ pub fn value_to_json(
                         }
                         out.push_str(&json_string(&attr.name));
                         out.push(':');
-                        value_to_json(m, &attr.value, out, ctx, copy_to_store, attr.pos)
-                            .map_err(|e| e.with_frame(attr.pos, format!("while evaluating attribute '{}'", attr.name)))?;
+                        value_to_json(m, &attr.value, out, ctx, copy_to_store, attr.pos).map_err(
+                            |e| {
+                                e.with_frame(
+                                    attr.pos,
+                                    format!("while evaluating attribute '{}'", attr.name),
+                                )
+                            },
+                        )?;
                     }
                     out.push('}');
                 }
@@ -148,7 +165,10 @@ pub fn value_to_json(
             }
         }
         other => {
-            return Err(type_error(format!("cannot convert {} to JSON", other.show_type()), pos));
+            return Err(type_error(
+                format!("cannot convert {} to JSON", other.show_type()),
+                pos,
+            ));
         }
     }
     Ok(())
@@ -156,8 +176,8 @@ pub fn value_to_json(
 
 fn from_json(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let st = m.expect_string(&a[0], pos)?;
-    let j: serde_json::Value =
-        serde_json::from_str(&st.s).map_err(|e| other_error(format!("while decoding a JSON string: {e}"), pos))?;
+    let j: serde_json::Value = serde_json::from_str(&st.s)
+        .map_err(|e| other_error(format!("while decoding a JSON string: {e}"), pos))?;
     json_to_value(&j, pos)
 }
 
@@ -170,7 +190,10 @@ pub fn json_to_value(j: &serde_json::Value, pos: Pos) -> Result<Value> {
             if let Some(i) = n.as_i64() {
                 Value::Int(i)
             } else if let Some(u) = n.as_u64() {
-                return Err(other_error(format!("unsigned json number {u} outside of Nix integer range"), pos));
+                return Err(other_error(
+                    format!("unsigned json number {u} outside of Nix integer range"),
+                    pos,
+                ));
             } else {
                 Value::Float(n.as_f64().unwrap_or(0.0))
             }
@@ -190,7 +213,11 @@ pub fn json_to_value(j: &serde_json::Value, pos: Pos) -> Result<Value> {
             let mut entries = Vec::with_capacity(map.len());
             for (k, v) in map {
                 check_no_nul(k, pos)?;
-                entries.push(Attr { name: Rc::from(k.as_str()), value: json_to_value(v, pos)?, pos: Pos::NONE });
+                entries.push(Attr {
+                    name: Rc::from(k.as_str()),
+                    value: json_to_value(v, pos)?,
+                    pos: Pos::NONE,
+                });
             }
             Value::attrs(Attrs::from_unsorted(entries))
         }

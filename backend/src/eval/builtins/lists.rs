@@ -34,15 +34,19 @@ fn map(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         return Ok(Value::List(list));
     }
     let f = m.expect_function(&a[0], pos)?;
-    Ok(Value::list(list.iter().map(|x| Thunk::apply(f.clone(), x.clone())).collect()))
+    Ok(Value::list(
+        list.iter()
+            .map(|x| Thunk::apply(f.clone(), x.clone()))
+            .collect(),
+    ))
 }
 
 fn filter(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
-    let f = m.expect_function(&a[0], pos)?;
     let list = m.expect_list(&a[1], pos)?;
+    let f = m.expect_function(&a[0], pos)?;
     let mut out = Vec::new();
     for x in list.iter() {
-        let r = apply(m, &f, &[x.clone()], pos)?;
+        let r = apply(m, &f, std::slice::from_ref(x), pos)?;
         if m.expect_bool(&r, pos)? {
             out.push(x.clone());
         }
@@ -68,7 +72,10 @@ fn elem_at(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let n = m.expect_int(&a[1], pos)?;
     if n < 0 || n as usize >= list.len() {
         return Err(other_error(
-            format!("'builtins.elemAt' called with index {n} on a list of size {}", list.len()),
+            format!(
+                "'builtins.elemAt' called with index {n} on a list of size {}",
+                list.len()
+            ),
             pos,
         ));
     }
@@ -112,7 +119,7 @@ fn any(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let f = m.expect_function(&a[0], pos)?;
     let list = m.expect_list(&a[1], pos)?;
     for x in list.iter() {
-        let r = apply(m, &f, &[x.clone()], pos)?;
+        let r = apply(m, &f, std::slice::from_ref(x), pos)?;
         if m.expect_bool(&r, pos)? {
             return Ok(Value::Bool(true));
         }
@@ -124,7 +131,7 @@ fn all(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let f = m.expect_function(&a[0], pos)?;
     let list = m.expect_list(&a[1], pos)?;
     for x in list.iter() {
-        let r = apply(m, &f, &[x.clone()], pos)?;
+        let r = apply(m, &f, std::slice::from_ref(x), pos)?;
         if !m.expect_bool(&r, pos)? {
             return Ok(Value::Bool(false));
         }
@@ -138,7 +145,11 @@ fn gen_list(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         return Err(other_error(format!("cannot create list of size {n}"), pos));
     }
     let f = m.expect_function(&a[0], pos)?;
-    Ok(Value::list((0..n).map(|i| Thunk::apply(f.clone(), Value::Int(i))).collect()))
+    Ok(Value::list(
+        (0..n)
+            .map(|i| Thunk::apply(f.clone(), Value::Int(i)))
+            .collect(),
+    ))
 }
 
 fn sort(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -157,7 +168,13 @@ fn sort(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     Ok(Value::list(items))
 }
 
-fn merge_sort(m: &mut Machine, f: &Value, v: &mut [Value], buf: &mut [Value], pos: Pos) -> Result<()> {
+fn merge_sort(
+    m: &mut Machine,
+    f: &Value,
+    v: &mut [Value],
+    buf: &mut [Value],
+    pos: Pos,
+) -> Result<()> {
     let n = v.len();
     if n <= 1 {
         return Ok(());
@@ -213,14 +230,17 @@ fn partition(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let list = m.expect_list(&a[1], pos)?;
     let (mut right, mut wrong) = (Vec::new(), Vec::new());
     for x in list.iter() {
-        let r = apply(m, &f, &[x.clone()], pos)?;
+        let r = apply(m, &f, std::slice::from_ref(x), pos)?;
         if m.expect_bool(&r, pos)? {
             right.push(x.clone());
         } else {
             wrong.push(x.clone());
         }
     }
-    Ok(super::mk_attrs(vec![("right", Value::list(right)), ("wrong", Value::list(wrong))]))
+    Ok(super::mk_attrs(vec![
+        ("right", Value::list(right)),
+        ("wrong", Value::list(wrong)),
+    ]))
 }
 
 fn group_by(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -228,14 +248,18 @@ fn group_by(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let list = m.expect_list(&a[1], pos)?;
     let mut groups: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
     for x in list.iter() {
-        let k = apply(m, &f, &[x.clone()], pos)?;
+        let k = apply(m, &f, std::slice::from_ref(x), pos)?;
         let k = m.expect_string(&k, pos)?;
         groups.entry(k.s.clone()).or_default().push(x.clone());
     }
     Ok(Value::attrs(Attrs {
         entries: groups
             .into_iter()
-            .map(|(k, v)| Attr { name: Rc::from(k.as_str()), value: Value::list(v), pos: Pos::NONE })
+            .map(|(k, v)| Attr {
+                name: Rc::from(k.as_str()),
+                value: Value::list(v),
+                pos: Pos::NONE,
+            })
             .collect(),
     }))
 }
@@ -254,7 +278,7 @@ fn concat_map(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let list = m.expect_list(&a[1], pos)?;
     let mut out = Vec::new();
     for x in list.iter() {
-        let r = apply(m, &f, &[x.clone()], pos)?;
+        let r = apply(m, &f, std::slice::from_ref(x), pos)?;
         out.extend(m.expect_list(&r, pos)?.iter().cloned());
     }
     Ok(Value::list(out))

@@ -83,7 +83,10 @@ fn abort(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let msg = m.coerce_to_string(&a[0], false, false, pos)?;
     Err(EvalError::new(
         ErrorKind::Abort,
-        format!("evaluation aborted with the following error message: '{}'", msg.s),
+        format!(
+            "evaluation aborted with the following error message: '{}'",
+            msg.s
+        ),
         pos,
     ))
 }
@@ -92,7 +95,10 @@ fn add_error_context(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     match m.force(&a[1]) {
         Ok(v) => Ok(v),
         Err(e) => {
-            let ctx = m.coerce_to_string(&a[0], false, false, pos).map(|s| s.s).unwrap_or_default();
+            let ctx = m
+                .coerce_to_string(&a[0], false, false, pos)
+                .map(|s| s.s)
+                .unwrap_or_default();
             Err(e.with_frame(pos, ctx))
         }
     }
@@ -101,9 +107,10 @@ fn add_error_context(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
 fn try_eval(m: &mut Machine, a: &[Value], _pos: Pos) -> Result<Value> {
     match m.force(&a[0]) {
         Ok(v) => Ok(mk_attrs(vec![("success", Value::Bool(true)), ("value", v)])),
-        Err(e) if e.catchable() => {
-            Ok(mk_attrs(vec![("success", Value::Bool(false)), ("value", Value::Bool(false))]))
-        }
+        Err(e) if e.catchable() => Ok(mk_attrs(vec![
+            ("success", Value::Bool(false)),
+            ("value", Value::Bool(false)),
+        ])),
         Err(e) => Err(e),
     }
 }
@@ -139,7 +146,11 @@ fn trace_verbose(m: &mut Machine, a: &[Value], _pos: Pos) -> Result<Value> {
 
 fn warn(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let msg = m.expect_string(&a[0], pos)?;
-    let body = if msg.s.starts_with('\n') { msg.s.clone() } else { msg.s.replace('\n', "\n                    ") };
+    let body = if msg.s.starts_with('\n') {
+        msg.s.clone()
+    } else {
+        msg.s.replace('\n', "\n                    ")
+    };
     m.emit(&format!("evaluation warning: {body}"));
     m.force(&a[1])
 }
@@ -163,6 +174,11 @@ fn mul(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     m.arith(BinOp::Mul, &a[0], &a[1], pos)
 }
 fn div(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
+    // Nix checks the divisor (as a float) first.
+    let d = m.force(&a[1])?;
+    if !matches!(d, Value::Int(_) | Value::Float(_)) {
+        return Err(expected("a float", &d, pos));
+    }
     m.arith(BinOp::Div, &a[0], &a[1], pos)
 }
 
@@ -179,13 +195,19 @@ pub fn numeric_type_error(x: &Value, y: &Value, pos: Pos) -> Result<Value> {
 }
 
 fn bit_and(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
-    Ok(Value::Int(m.expect_int(&a[0], pos)? & m.expect_int(&a[1], pos)?))
+    Ok(Value::Int(
+        m.expect_int(&a[0], pos)? & m.expect_int(&a[1], pos)?,
+    ))
 }
 fn bit_or(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
-    Ok(Value::Int(m.expect_int(&a[0], pos)? | m.expect_int(&a[1], pos)?))
+    Ok(Value::Int(
+        m.expect_int(&a[0], pos)? | m.expect_int(&a[1], pos)?,
+    ))
 }
 fn bit_xor(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
-    Ok(Value::Int(m.expect_int(&a[0], pos)? ^ m.expect_int(&a[1], pos)?))
+    Ok(Value::Int(
+        m.expect_int(&a[0], pos)? ^ m.expect_int(&a[1], pos)?,
+    ))
 }
 fn less_than(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     Ok(Value::Bool(m.less_than(&a[0], &a[1], pos)?))
@@ -196,8 +218,11 @@ fn round_to_int(m: &mut Machine, v: &Value, pos: Pos, f: fn(f64) -> f64) -> Resu
         Value::Int(i) => Ok(Value::Int(i)),
         Value::Float(x) => {
             let r = f(x);
-            if !(r >= -9.223372036854776e18 && r < 9.223372036854776e18) {
-                return Err(other_error(format!("float {x} cannot be converted to an integer"), pos));
+            if !(-9.223372036854776e18..9.223372036854776e18).contains(&r) {
+                return Err(other_error(
+                    format!("float {x} cannot be converted to an integer"),
+                    pos,
+                ));
             }
             Ok(Value::Int(r as i64))
         }
@@ -230,7 +255,10 @@ fn fetch_closure(_m: &mut Machine, _a: &[Value], pos: Pos) -> Result<Value> {
     no_network("fetchClosure", pos)
 }
 fn get_flake(_m: &mut Machine, _a: &[Value], pos: Pos) -> Result<Value> {
-    Err(other_error("'builtins.getFlake' is not supported by strata's evaluator; use the nix engine", pos))
+    Err(other_error(
+        "'builtins.getFlake' is not supported by strata's evaluator; use the nix engine",
+        pos,
+    ))
 }
 
 fn fetch_git(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -339,7 +367,10 @@ fn parse_flake_ref(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         None => (r.s.clone(), String::new()),
     };
     let mut pairs: Vec<(String, Value)> = Vec::new();
-    if let Some(rest) = base.strip_prefix("github:").or_else(|| base.strip_prefix("gitlab:")) {
+    if let Some(rest) = base
+        .strip_prefix("github:")
+        .or_else(|| base.strip_prefix("gitlab:"))
+    {
         let ty = base.split(':').next().unwrap_or("github");
         let parts: Vec<&str> = rest.split('/').collect();
         pairs.push(("type".into(), s(ty)));
@@ -368,14 +399,24 @@ fn parse_flake_ref(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         pairs.push((k.to_string(), s(v)));
     }
-    Ok(mk_attrs(pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()))
+    Ok(mk_attrs(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+    ))
 }
 
 /// Candidate names close to `query`, best first (Nix's `Suggestions::trim`).
 pub fn suggestions(names: &[&str], query: &str) -> Vec<String> {
-    let mut scored: Vec<(usize, String)> = names.iter().map(|n| (levenshtein(query, n), n.to_string())).collect();
+    let mut scored: Vec<(usize, String)> = names
+        .iter()
+        .map(|n| (levenshtein(query, n), n.to_string()))
+        .collect();
     scored.sort();
-    scored.into_iter().filter(|(d, _)| *d <= 2).take(5).map(|(_, n)| n).collect()
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= 2)
+        .take(5)
+        .map(|(_, n)| n)
+        .collect()
 }
 
 /// "y", "one of x or y", "one of x, y or z".
@@ -392,10 +433,10 @@ fn levenshtein(a: &str, b: &str) -> usize {
     let b = b.as_bytes();
     let mut v0: Vec<usize> = (0..=b.len()).collect();
     let mut v1 = vec![0; b.len() + 1];
-    for i in 0..a.len() {
+    for (i, ca) in a.iter().enumerate() {
         v1[0] = i + 1;
-        for j in 0..b.len() {
-            let sub = if a[i] == b[j] { v0[j] } else { v0[j] + 1 };
+        for (j, cb) in b.iter().enumerate() {
+            let sub = if ca == cb { v0[j] } else { v0[j] + 1 };
             v1[j + 1] = (v0[j + 1] + 1).min(v1[j] + 1).min(sub);
         }
         std::mem::swap(&mut v0, &mut v1);

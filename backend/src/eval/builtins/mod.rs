@@ -51,7 +51,11 @@ pub fn install(m: &mut Machine) {
     for table in tables {
         for bi in table {
             let short = bi.name.strip_prefix("__").unwrap_or(bi.name);
-            let op = Rc::new(PrimOp { name: short, arity: bi.arity, func: bi.func });
+            let op = Rc::new(PrimOp {
+                name: short,
+                arity: bi.arity,
+                func: bi.func,
+            });
             globals.push((Rc::from(bi.name), Value::PrimOp(op)));
         }
     }
@@ -92,7 +96,9 @@ pub fn install(m: &mut Machine) {
         .map(|(n, v)| attr(n.strip_prefix("__").unwrap_or(n), v.clone()))
         .collect();
     // The set contains itself: build it through a thunk-free cycle.
-    let cell = Rc::new(super::value::Thunk(std::cell::RefCell::new(super::value::ThunkState::Blackhole)));
+    let cell = Rc::new(super::value::Thunk(std::cell::RefCell::new(
+        super::value::ThunkState::Blackhole,
+    )));
     entries.push(attr("builtins", Value::Thunk(cell.clone())));
     let set = Value::attrs(Attrs::from_unsorted(entries));
     *cell.0.borrow_mut() = super::value::ThunkState::Done(set.clone());
@@ -110,12 +116,18 @@ pub const NIX_VERSION: &str = "2.24.0";
 
 /// An attribute without a source position.
 pub fn attr(name: &str, value: Value) -> Attr {
-    Attr { name: Rc::from(name), value, pos: Pos::NONE }
+    Attr {
+        name: Rc::from(name),
+        value,
+        pos: Pos::NONE,
+    }
 }
 
 /// A set built from name/value pairs in any order.
 pub fn mk_attrs(pairs: Vec<(&str, Value)>) -> Value {
-    Value::attrs(Attrs::from_unsorted(pairs.into_iter().map(|(n, v)| attr(n, v)).collect()))
+    Value::attrs(Attrs::from_unsorted(
+        pairs.into_iter().map(|(n, v)| attr(n, v)).collect(),
+    ))
 }
 
 /// A string result without context.

@@ -88,14 +88,18 @@ fn scoped_import(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     }
     let names: Vec<Rc<str>> = scope.entries.iter().map(|e| e.name.clone()).collect();
     let expr = crate::eval::load_file(m, &p, Some(&names), pos)?;
-    let env = Env::new(scope.entries.iter().map(|e| e.value.clone()).collect(), Some(m.base_env.clone()));
+    let env = Env::new(
+        scope.entries.iter().map(|e| e.value.clone()).collect(),
+        Some(m.base_env.clone()),
+    );
     m.eval(&expr, &env)
 }
 
 fn read_file(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let (p, ctx) = m.coerce_to_path(&a[0], pos)?;
     let bytes = std::fs::read(&p).map_err(|e| io_err(&p, e, pos))?;
-    let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     if text.contains('\0') {
         super::json::check_no_nul(&text, pos)?;
     }
@@ -159,7 +163,10 @@ fn store_path(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let (p, mut ctx) = m.coerce_to_path(&a[0], pos)?;
     let dir = format!("{}/", m.settings.store_dir);
     let Some(rest) = p.strip_prefix(&dir) else {
-        return Err(other_error(format!("path '{p}' is not in the Nix store"), pos));
+        return Err(other_error(
+            format!("path '{p}' is not in the Nix store"),
+            pos,
+        ));
     };
     let base = rest.split('/').next().unwrap_or("");
     let sp = format!("{dir}{base}");
@@ -184,21 +191,31 @@ fn find_file(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         } else if name.s == prefix {
             Some(String::new())
         } else {
-            name.s.strip_prefix(&format!("{prefix}/")).map(|r| r.to_string())
+            name.s
+                .strip_prefix(&format!("{prefix}/"))
+                .map(|r| r.to_string())
         };
         let Some(rest) = rest else { continue };
         let base = if path.starts_with('/') {
             path.clone()
         } else {
-            let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+            let cwd = std::env::current_dir()
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default();
             format!("{cwd}/{path}")
         };
-        let candidate = if rest.is_empty() { canon_path(&base) } else { canon_path(&format!("{base}/{rest}")) };
+        let candidate = if rest.is_empty() {
+            canon_path(&base)
+        } else {
+            canon_path(&format!("{base}/{rest}"))
+        };
         if Path::new(&candidate).exists() {
             return Ok(Value::Path(Rc::from(candidate.as_str())));
         }
     }
-    Err(other_error(
+    // A throw, so `tryEval <missing>` is false rather than fatal (as in Nix).
+    Err(crate::eval::error::EvalError::new(
+        crate::eval::error::ErrorKind::Throw,
         format!(
             "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
             name.s
@@ -347,10 +364,18 @@ pub fn check_name(name: &str, pos: Pos) -> Result<()> {
         return Err(other_error("store path name is empty", pos));
     }
     if name.len() > 211 {
-        return Err(other_error(format!("store path name '{name}' is longer than 211 characters"), pos));
+        return Err(other_error(
+            format!("store path name '{name}' is longer than 211 characters"),
+            pos,
+        ));
     }
-    if name.starts_with('.') && (name == "." || name == ".." || name.starts_with(".-") || name.starts_with("..-")) {
-        return Err(other_error(format!("invalid store path name '{name}'"), pos));
+    if name.starts_with('.')
+        && (name == "." || name == ".." || name.starts_with(".-") || name.starts_with("..-"))
+    {
+        return Err(other_error(
+            format!("invalid store path name '{name}'"),
+            pos,
+        ));
     }
     for c in name.chars() {
         if !(c.is_ascii_alphanumeric() || "+-._?=".contains(c)) {
@@ -364,7 +389,12 @@ pub fn check_name(name: &str, pos: Pos) -> Result<()> {
 }
 
 /// The store path a local path is added under (`nix-store --add`, recursive sha256).
-pub fn store_path_of_path(m: &mut Machine, path: &str, name: Option<&str>, pos: Pos) -> Result<String> {
+pub fn store_path_of_path(
+    m: &mut Machine,
+    path: &str,
+    name: Option<&str>,
+    pos: Pos,
+) -> Result<String> {
     if path.starts_with(&format!("{}/", m.settings.store_dir)) {
         // Already in the store: Nix keeps it (minus any subpath).
         let rest = &path[m.settings.store_dir.len() + 1..];
@@ -375,7 +405,12 @@ pub fn store_path_of_path(m: &mut Machine, path: &str, name: Option<&str>, pos: 
     let nar = nar_of(m, path, &mut |_, _, _| Ok(true), pos)?;
     let name = name.unwrap_or_else(|| base_name(path)).to_string();
     check_name(&name, pos)?;
-    Ok(make_store_path(&m.settings.store_dir, "source", &hex(&Algo::Sha256.digest(&nar)), &name))
+    Ok(make_store_path(
+        &m.settings.store_dir,
+        "source",
+        &hex(&Algo::Sha256.digest(&nar)),
+        &name,
+    ))
 }
 
 /// `makeTextPath`: where `toFile` puts a text with the given references.
@@ -385,7 +420,12 @@ pub fn text_store_path(store_dir: &str, name: &str, contents: &str, refs: &[Stri
         ty.push(':');
         ty.push_str(r);
     }
-    make_store_path(store_dir, &ty, &hex(&Algo::Sha256.digest(contents.as_bytes())), name)
+    make_store_path(
+        store_dir,
+        &ty,
+        &hex(&Algo::Sha256.digest(contents.as_bytes())),
+        name,
+    )
 }
 
 fn to_file(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -439,7 +479,12 @@ fn add_path(
             }
             None => nar_of(m, path, &mut |_, _, _| Ok(true), pos)?,
         };
-        make_store_path(&m.settings.store_dir, "source", &hex(&Algo::Sha256.digest(&nar)), name)
+        make_store_path(
+            &m.settings.store_dir,
+            "source",
+            &hex(&Algo::Sha256.digest(&nar)),
+            name,
+        )
     } else {
         let data = std::fs::read(path).map_err(|e| io_err(path, e, pos))?;
         let h = hex(&Algo::Sha256.digest(&data));
@@ -494,7 +539,10 @@ pub fn fetch_tree_path(m: &mut Machine, v: &Value, pos: Pos) -> Result<Value> {
     ctx.insert(sp.clone());
     Ok(mk_attrs(vec![
         ("outPath", Value::string_ctx(sp, ctx)),
-        ("narHash", s(format!("sha256-{}", super::hashing::base64(&digest)))),
+        (
+            "narHash",
+            s(format!("sha256-{}", super::hashing::base64(&digest))),
+        ),
     ]))
 }
 

@@ -122,24 +122,34 @@ fn compile(m: &mut Machine, re: &str, whole: bool, pos: Pos) -> Result<Rc<regex:
     let bad = || other_error(format!("invalid regular expression '{re}'"), pos);
     let t = translate(re).ok_or_else(bad)?;
     let t = if whole { format!("^(?:{t})$") } else { t };
-    let r = Rc::new(regex::RegexBuilder::new(&t).build().map_err(|_| bad())?);
+    let r = Rc::new(
+        regex::RegexBuilder::new(&t)
+            .dot_matches_new_line(true)
+            .build()
+            .map_err(|_| bad())?,
+    );
     CACHE.with(|c| c.borrow_mut().insert(key, r.clone()));
     Ok(r)
 }
 
 fn match_(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let re = m.expect_string(&a[0], pos)?;
-    let st = m.coerce_to_string(&a[1], false, false, pos)?;
+    let st = m.expect_string(&a[1], pos)?;
     let r = compile(m, &re.s, true, pos)?;
-    let Some(caps) = r.captures(&st.s) else { return Ok(Value::Null) };
+    let Some(caps) = r.captures(&st.s) else {
+        return Ok(Value::Null);
+    };
     Ok(Value::list(
-        caps.iter().skip(1).map(|g| g.map(|g| s(g.as_str())).unwrap_or(Value::Null)).collect(),
+        caps.iter()
+            .skip(1)
+            .map(|g| g.map(|g| s(g.as_str())).unwrap_or(Value::Null))
+            .collect(),
     ))
 }
 
 fn split(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let re = m.expect_string(&a[0], pos)?;
-    let st = m.coerce_to_string(&a[1], false, false, pos)?;
+    let st = m.expect_string(&a[1], pos)?;
     let r = compile(m, &re.s, false, pos)?;
     let mut out = Vec::new();
     let mut last = 0;
@@ -147,7 +157,10 @@ fn split(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         let whole = caps.get(0).expect("group 0 always matches");
         out.push(s(&st.s[last..whole.start()]));
         out.push(Value::list(
-            caps.iter().skip(1).map(|g| g.map(|g| s(g.as_str())).unwrap_or(Value::Null)).collect(),
+            caps.iter()
+                .skip(1)
+                .map(|g| g.map(|g| s(g.as_str())).unwrap_or(Value::Null))
+                .collect(),
         ));
         last = whole.end();
     }

@@ -43,10 +43,10 @@ fn substring(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     }
     let st = m.coerce_to_string(&a[2], false, false, pos)?;
     let len = if len < 0 { usize::MAX } else { len as usize };
-    if len == 0 {
-        return Ok(s(""));
-    }
-    Ok(Value::string_ctx(byte_slice(&st.s, start as usize, len), st.ctx))
+    Ok(Value::string_ctx(
+        byte_slice(&st.s, start as usize, len),
+        st.ctx,
+    ))
 }
 
 fn string_length(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
@@ -118,7 +118,8 @@ fn replace_strings(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             p += 1;
         }
     }
-    let out = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let out = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok(Value::string_ctx(out, ctx))
 }
 
@@ -157,8 +158,16 @@ fn next_component(s: &[u8], p: &mut usize) -> String {
 }
 
 fn components_lt(c1: &str, c2: &str) -> bool {
-    let n1: Option<i64> = if !c1.is_empty() && c1.bytes().all(|b| b.is_ascii_digit()) { c1.parse().ok() } else { None };
-    let n2: Option<i64> = if !c2.is_empty() && c2.bytes().all(|b| b.is_ascii_digit()) { c2.parse().ok() } else { None };
+    let n1: Option<i64> = if !c1.is_empty() && c1.bytes().all(|b| b.is_ascii_digit()) {
+        c1.parse().ok()
+    } else {
+        None
+    };
+    let n2: Option<i64> = if !c2.is_empty() && c2.bytes().all(|b| b.is_ascii_digit()) {
+        c2.parse().ok()
+    } else {
+        None
+    };
     match (n1, n2) {
         (Some(a), Some(b)) => a < b,
         _ if c1.is_empty() && n2.is_some() => true,

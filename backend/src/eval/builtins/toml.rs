@@ -14,6 +14,18 @@ fn from_toml(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let st = m.expect_string(&a[0], pos)?;
     let table: toml::Table = toml::from_str(&st.s).map_err(|e| {
         let msg = e.message().to_string();
+        if msg.contains("i128") || msg.contains("out of range") {
+            // Word it as toml11 (which Nix uses) does.
+            let start = e.span().map(|s| s.start).unwrap_or(0);
+            let line_no = st.s[..start.min(st.s.len())].matches('\n').count() + 1;
+            let line = st.s.lines().nth(line_no - 1).unwrap_or("");
+            return other_error(
+                format!(
+                    "while parsing TOML: [error] toml::parse_dec_integer: too large integer: current max digits = 2^63\n --> fromTOML\n   |\n {line_no} | {line}\n   |        ^-- must be < 2^63"
+                ),
+                pos,
+            );
+        }
         other_error(format!("while parsing TOML: {msg}"), pos)
     })?;
     let timestamps = m.settings.toml_timestamps;
@@ -52,15 +64,25 @@ fn convert(v: &toml::Value, timestamps: bool, pos: Pos) -> Result<Value> {
             let mut entries = Vec::with_capacity(t.len());
             for (k, x) in t {
                 no_nul(k)?;
-                entries.push(Attr { name: Rc::from(k.as_str()), value: convert(x, timestamps, pos)?, pos: Pos::NONE });
+                entries.push(Attr {
+                    name: Rc::from(k.as_str()),
+                    value: convert(x, timestamps, pos)?,
+                    pos: Pos::NONE,
+                });
             }
             Value::attrs(Attrs::from_unsorted(entries))
         }
         toml::Value::Datetime(dt) => {
             if !timestamps {
-                return Err(other_error("while parsing TOML: Dates and times are not supported", pos));
+                return Err(other_error(
+                    "while parsing TOML: Dates and times are not supported",
+                    pos,
+                ));
             }
-            mk_attrs(vec![("_type", s("timestamp")), ("value", s(format_datetime(dt)))])
+            mk_attrs(vec![
+                ("_type", s("timestamp")),
+                ("value", s(format_datetime(dt))),
+            ])
         }
     })
 }
@@ -75,7 +97,12 @@ fn format_datetime(dt: &toml::value::Datetime) -> String {
         if dt.date.is_some() {
             out.push('T');
         }
-        out.push_str(&format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second.unwrap_or(0)));
+        out.push_str(&format!(
+            "{:02}:{:02}:{:02}",
+            t.hour,
+            t.minute,
+            t.second.unwrap_or(0)
+        ));
         let ns = t.nanosecond.unwrap_or(0);
         if ns != 0 {
             if ns % 1_000_000 == 0 {

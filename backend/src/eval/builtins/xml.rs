@@ -14,7 +14,7 @@ pub const BUILTINS: &[Builtin] = &[b("__toXML", 1, to_xml)];
 
 fn to_xml(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let mut ctx = Context::new();
-    let out = value_to_xml(m, &a[0], true, true, &mut ctx, pos)?;
+    let out = value_to_xml(m, &a[0], true, false, &mut ctx, pos)?;
     Ok(Value::string_ctx(out, ctx))
 }
 
@@ -27,7 +27,10 @@ pub fn value_to_xml(
     ctx: &mut Context,
     pos: Pos,
 ) -> Result<String> {
-    let mut w = Writer { out: String::from("<?xml version='1.0' encoding='utf-8'?>\n"), depth: 0 };
+    let mut w = Writer {
+        out: String::from("<?xml version='1.0' encoding='utf-8'?>\n"),
+        depth: 0,
+    };
     w.open("expr", &[]);
     let mut seen = HashSet::new();
     print(m, &mut w, v, strict, location, ctx, &mut seen, pos)?;
@@ -124,7 +127,7 @@ fn print(
     location: bool,
     ctx: &mut Context,
     seen: &mut HashSet<String>,
-    pos: Pos,
+    _pos: Pos,
 ) -> Result<()> {
     let v = if strict { m.force(v)? } else { v.clone() };
     let v = match &v {
@@ -153,7 +156,11 @@ fn print(
                 let mut drv_path = String::new();
                 for (key, field) in [("drvPath", "drvPath"), ("outPath", "outPath")] {
                     if let Some(x) = a.get(field) {
-                        let x = if strict { m.force(&x.clone())? } else { x.clone() };
+                        let x = if strict {
+                            m.force(&x.clone())?
+                        } else {
+                            x.clone()
+                        };
                         if let Value::String(st) = &x {
                             if key == "drvPath" {
                                 drv_path = st.s.clone();
@@ -178,7 +185,7 @@ fn print(
         Value::List(l) => {
             w.open("list", &[]);
             for x in l.iter() {
-                print(m, w, x, strict, location, ctx, seen, pos)?;
+                print(m, w, x, strict, location, ctx, seen, Pos::NONE)?;
             }
             w.close("list");
         }
@@ -189,7 +196,9 @@ fn print(
             }
             w.open("function", &xa);
             match &c.def.param {
-                Param::Pattern { formals, ellipsis, .. } => {
+                Param::Pattern {
+                    formals, ellipsis, ..
+                } => {
                     let mut pa = Vec::new();
                     if let Some(n) = &c.def.arg_name {
                         pa.push(("name", n.to_string()));
@@ -206,7 +215,10 @@ fn print(
                     w.close("attrspat");
                 }
                 Param::Ident => {
-                    w.empty("varpat", &[("name", c.def.arg_name.as_deref().unwrap_or("").to_string())]);
+                    w.empty(
+                        "varpat",
+                        &[("name", c.def.arg_name.as_deref().unwrap_or("").to_string())],
+                    );
                 }
             }
             w.close("function");
