@@ -242,12 +242,15 @@ impl Machine {
                 }
                 Expr::HasAttr { expr, path } => {
                     let mut v = self.eval(expr, &env)?;
-                    for key in path.iter() {
+                    let last = path.len() - 1;
+                    for (i, key) in path.iter().enumerate() {
                         let name = self.attr_name(key, &env)?;
                         let Value::Attrs(a) = &v else {
                             return Ok(Value::Bool(false));
                         };
                         match a.get(&name) {
+                            // The attribute itself is not forced, only the sets on the way.
+                            Some(_) if i == last => return Ok(Value::Bool(true)),
                             Some(x) => {
                                 let x = x.clone();
                                 v = self.force(&x)?;
