@@ -51,25 +51,27 @@ impl EvalError {
 
     /// Renders the error as Nix does on stderr; frames only with `show_trace`.
     pub fn render(&self, show_trace: bool) -> String {
-        let mut out = String::from("error:\n");
-        if show_trace {
-            for f in self.trace.iter().rev() {
+        let frames: Vec<&Frame> = if show_trace {
+            self.trace.iter().rev().collect()
+        } else {
+            Vec::new()
+        };
+        let mut out = String::new();
+        let mut lines = self.msg.lines();
+        let first = lines.next().unwrap_or("");
+        if frames.is_empty() {
+            let _ = writeln!(out, "error: {first}");
+        } else {
+            out.push_str("error:\n");
+            for f in frames {
                 let _ = writeln!(out, "       … {}", f.msg);
                 render_pos(&mut out, f.pos);
                 out.push('\n');
             }
+            let _ = writeln!(out, "       error: {first}");
         }
-        let mut first = true;
-        for line in self.msg.lines() {
-            if first {
-                let _ = writeln!(out, "       error: {line}");
-                first = false;
-            } else {
-                let _ = writeln!(out, "       {line}");
-            }
-        }
-        if first {
-            out.push_str("       error: \n");
+        for line in lines {
+            let _ = writeln!(out, "       {line}");
         }
         if !self.pos.is_none() {
             out.push('\n');
