@@ -13,6 +13,9 @@ pub mod print;
 pub mod source;
 pub mod value;
 
+#[cfg(test)]
+mod tests;
+
 use std::rc::Rc;
 
 pub use error::{EvalError, Result};
