@@ -19,3 +19,16 @@ fn nixpkgs_lib_misc_tests_all_pass() {
     );
     assert_eq!(stdout, "[ ]\n", "failed lib tests: {stdout}");
 }
+
+/// `lib/tests/systems.nix` (which Nix 2.8 can run too) also reports no failures.
+#[test]
+fn nixpkgs_lib_systems_tests_all_pass() {
+    let file = strata_tests::shared_dir().join("corpus/nixpkgs-lib/lib/tests/systems.nix");
+    let out = Command::new(strata_tests::strata_bin())
+        .args(["eval", "--strict"])
+        .arg(&file)
+        .output()
+        .expect("run strata");
+    assert!(out.status.success(), "strata eval failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[ ]\n");
+}
