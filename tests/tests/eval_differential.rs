@@ -50,7 +50,10 @@ impl Gen {
                 self.int(d)
             ),
             4 => {
-                let v = NAMES[self.pick(4) as usize];
+                // `let` is recursive: a fresh name keeps the value from referring to itself.
+                let Some(v) = NAMES.iter().copied().find(|n| !self.vars.contains(n)) else {
+                    return self.int(0);
+                };
                 let value = self.int(d);
                 self.vars.push(v);
                 let body = self.int(d);

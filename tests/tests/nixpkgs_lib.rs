@@ -29,6 +29,10 @@ fn nixpkgs_lib_systems_tests_all_pass() {
         .arg(&file)
         .output()
         .expect("run strata");
-    assert!(out.status.success(), "strata eval failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "strata eval failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "[ ]\n");
 }

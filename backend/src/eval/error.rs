@@ -75,17 +75,21 @@ impl EvalError {
         }
         if !self.pos.is_none() {
             out.push('\n');
-            render_pos(&mut out, self.pos);
+            render_pos_indented(&mut out, self.pos, 7);
         }
         out
     }
 }
 
 fn render_pos(out: &mut String, pos: Pos) {
+    render_pos_indented(out, pos, 9)
+}
+
+fn render_pos_indented(out: &mut String, pos: Pos, indent: usize) {
     if pos.is_none() {
         return;
     }
-    let _ = writeln!(out, "         at {}:", ShowPos(pos));
+    let _ = writeln!(out, "{:indent$}at {}:", "", ShowPos(pos));
     if let Some((line, col)) = line_col(pos) {
         if let Some(text) = line_text(pos, line) {
             let _ = writeln!(out, "\n{:>13}| {}", line, text);

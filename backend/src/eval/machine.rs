@@ -171,16 +171,13 @@ impl Machine {
         Ok(())
     }
 
-    /// A lazy value for `e` in `env`: literals, variables and lambdas need no thunk.
+    /// A lazy value for `e` in `env`: literals and variables need no thunk.
     #[inline]
     pub fn thunk(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
         match &**e {
             Expr::Const(v) => v.clone(),
             Expr::Var { depth, slot } => env.lookup(*depth, *slot),
-            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure {
-                def: def.clone(),
-                env: env.clone(),
-            })),
+            // Lambdas stay thunks (as in Nix): unforced they print as `<CODE>`.
             _ => Thunk::new(e, env),
         }
     }
@@ -190,7 +187,11 @@ impl Machine {
     #[inline]
     fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
         match &**e {
-            Expr::Var { depth: 0, .. } => Thunk::new(e, env),
+            // Slots are filled in order; like Nix, an earlier one is shared directly.
+            Expr::Var { depth: 0, slot } => match env.vals.borrow().get(*slot as usize) {
+                Some(v) => v.clone(),
+                None => Thunk::new(e, env),
+            },
             _ => self.thunk(e, env),
         }
     }
@@ -385,17 +386,14 @@ impl Machine {
     /// Builds the frame of a `let`: each binding lazily sees the frame itself.
     fn make_rec_env(&mut self, bindings: &[Binding], env: &Rc<Env>) -> Rc<Env> {
         let new_env = Env::new(Vec::with_capacity(bindings.len()), Some(env.clone()));
-        let vals: Vec<Value> = bindings
-            .iter()
-            .map(|b| {
-                if b.outer {
-                    self.thunk(&b.value, env)
-                } else {
-                    self.thunk_in_new(&b.value, &new_env)
-                }
-            })
-            .collect();
-        *new_env.vals.borrow_mut() = vals;
+        for b in bindings {
+            let v = if b.outer {
+                self.thunk(&b.value, env)
+            } else {
+                self.thunk_in_new(&b.value, &new_env)
+            };
+            new_env.vals.borrow_mut().push(v);
+        }
         new_env
     }
 
@@ -404,17 +402,15 @@ impl Machine {
         let dyn_env;
         if def.rec {
             let new_env = Env::new(Vec::with_capacity(def.statics.len()), Some(env.clone()));
-            let vals: Vec<Value> = def
-                .statics
-                .iter()
-                .map(|s| {
-                    if s.outer {
-                        self.thunk(&s.value, env)
-                    } else {
-                        self.thunk_in_new(&s.value, &new_env)
-                    }
-                })
-                .collect();
+            for st in &def.statics {
+                let v = if st.outer {
+                    self.thunk(&st.value, env)
+                } else {
+                    self.thunk_in_new(&st.value, &new_env)
+                };
+                new_env.vals.borrow_mut().push(v);
+            }
+            let vals: Vec<Value> = new_env.vals.borrow().clone();
             entries = def
                 .statics
                 .iter()
@@ -425,7 +421,6 @@ impl Machine {
                     pos: s.pos,
                 })
                 .collect();
-            *new_env.vals.borrow_mut() = vals;
             // `__overrides` replaces attributes both in the result and in the frame.
             if let Ok(i) = entries.binary_search_by(|a| (*a.name).cmp("__overrides")) {
                 let ov = entries[i].value.clone();
