@@ -8,7 +8,7 @@ use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
 use super::print::{show_value_for_error, ErrorValue};
 use super::source::{Pos, ShowPos};
 use super::value::{
-    Attr, Attrs, Closure, Context, Env, NixString, PrimOpApp, Thunk, ThunkState, Value,
+    Attr, Attrs, Closure, Context, Env, EnvSlots, NixString, PrimOpApp, Thunk, ThunkState, Value,
 };
 use super::Settings;
 
@@ -200,6 +200,16 @@ impl Machine {
 
     /// Evaluates `e` in `env` to weak head normal form.
     pub fn eval(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+        // Leaves need neither the loop nor depth accounting.
+        match &**e {
+            Expr::Const(v) => return Ok(v.clone()),
+            Expr::Var { depth, slot } => {
+                let v = env.lookup(*depth, *slot);
+                return self.force(&v);
+            }
+            Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, env),
+            _ => {}
+        }
         self.eval_depth += 1;
         if self.eval_depth > MAX_EVAL_DEPTH {
             self.eval_depth -= 1;
@@ -293,7 +303,7 @@ impl Machine {
                 }
                 Expr::With { attrs, body, .. } => {
                     let a = self.thunk(attrs, &env);
-                    env = Env::new(vec![a], Some(env.clone()));
+                    env = Env::with_slots(smallvec::smallvec![a], Some(env.clone()));
                     e = body.clone();
                     continue;
                 }
@@ -303,14 +313,16 @@ impl Machine {
                     else_,
                     pos,
                 } => {
-                    let c = self.eval(cond, &env)?;
-                    let c = self.expect_bool(&c, *pos).map_err(|mut err| {
-                        err.trace.push(Frame {
-                            pos: *pos,
-                            msg: "while evaluating a branch condition".into(),
-                        });
-                        err
-                    })?;
+                    let c = match self.eval(cond, &env)? {
+                        Value::Bool(b) => b,
+                        c => self.expect_bool(&c, *pos).map_err(|mut err| {
+                            err.trace.push(Frame {
+                                pos: *pos,
+                                msg: "while evaluating a branch condition".into(),
+                            });
+                            err
+                        })?,
+                    };
                     e = if c { then.clone() } else { else_.clone() };
                     continue;
                 }
@@ -385,7 +397,7 @@ impl Machine {
 
     /// Builds the frame of a `let`: each binding lazily sees the frame itself.
     fn make_rec_env(&mut self, bindings: &[Binding], env: &Rc<Env>) -> Rc<Env> {
-        let new_env = Env::new(Vec::with_capacity(bindings.len()), Some(env.clone()));
+        let new_env = Env::with_slots(EnvSlots::with_capacity(bindings.len()), Some(env.clone()));
         for b in bindings {
             let v = if b.outer {
                 self.thunk(&b.value, env)
@@ -401,7 +413,10 @@ impl Machine {
         let mut entries: Vec<Attr>;
         let dyn_env;
         if def.rec {
-            let new_env = Env::new(Vec::with_capacity(def.statics.len()), Some(env.clone()));
+            let new_env = Env::with_slots(
+                EnvSlots::with_capacity(def.statics.len()),
+                Some(env.clone()),
+            );
             for st in &def.statics {
                 let v = if st.outer {
                     self.thunk(&st.value, env)
@@ -410,7 +425,7 @@ impl Machine {
                 };
                 new_env.vals.borrow_mut().push(v);
             }
-            let vals: Vec<Value> = new_env.vals.borrow().clone();
+            let vals: EnvSlots = new_env.vals.borrow().clone();
             entries = def
                 .statics
                 .iter()
@@ -644,7 +659,10 @@ impl Machine {
     /// Creates the frame of a lambda call, checking its formals.
     fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Rc<Env>> {
         match &c.def.param {
-            Param::Ident => Ok(Env::new(vec![arg], Some(c.env.clone()))),
+            Param::Ident => Ok(Env::with_slots(
+                smallvec::smallvec![arg],
+                Some(c.env.clone()),
+            )),
             Param::Pattern {
                 formals,
                 ellipsis,
@@ -662,7 +680,7 @@ impl Machine {
                     ));
                 };
                 let new_env = Env::new(Vec::new(), Some(c.env.clone()));
-                let mut vals = Vec::with_capacity(formals.len() + *at as usize);
+                let mut vals = EnvSlots::with_capacity(formals.len() + *at as usize);
                 let mut used = 0;
                 for f in formals {
                     match attrs.get(&f.name) {
@@ -869,6 +887,34 @@ impl Machine {
             _ => {
                 let a = self.eval(lhs, env)?;
                 let b = self.eval(rhs, env)?;
+                // Integers are the hot case: no re-forcing, no dispatch.
+                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+                    let (x, y) = (*x, *y);
+                    match op {
+                        BinOp::Lt => return Ok(Value::Bool(x < y)),
+                        BinOp::Le => return Ok(Value::Bool(x <= y)),
+                        BinOp::Gt => return Ok(Value::Bool(x > y)),
+                        BinOp::Ge => return Ok(Value::Bool(x >= y)),
+                        BinOp::Eq => return Ok(Value::Bool(x == y)),
+                        BinOp::Neq => return Ok(Value::Bool(x != y)),
+                        BinOp::Add => {
+                            if let Some(r) = x.checked_add(y) {
+                                return Ok(Value::Int(r));
+                            }
+                        }
+                        BinOp::Sub => {
+                            if let Some(r) = x.checked_sub(y) {
+                                return Ok(Value::Int(r));
+                            }
+                        }
+                        BinOp::Mul => {
+                            if let Some(r) = x.checked_mul(y) {
+                                return Ok(Value::Int(r));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
                 self.binop(op, &a, &b, pos)
             }
         }

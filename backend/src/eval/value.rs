@@ -143,12 +143,22 @@ impl Thunk {
 
 /// A lexical environment frame: slots resolved at lowering time.
 pub struct Env {
-    pub vals: RefCell<Vec<Value>>,
+    pub vals: RefCell<EnvSlots>,
     pub parent: Option<Rc<Env>>,
 }
 
+/// Frame slots, stored inline for the common small frames (one allocation per frame).
+pub type EnvSlots = smallvec::SmallVec<[Value; 3]>;
+
 impl Env {
     pub fn new(vals: Vec<Value>, parent: Option<Rc<Env>>) -> Rc<Env> {
+        Rc::new(Env {
+            vals: RefCell::new(EnvSlots::from_vec(vals)),
+            parent,
+        })
+    }
+    /// A frame from slots built without an intermediate `Vec`.
+    pub fn with_slots(vals: EnvSlots, parent: Option<Rc<Env>>) -> Rc<Env> {
         Rc::new(Env {
             vals: RefCell::new(vals),
             parent,
