@@ -48,4 +48,8 @@ pub enum Command {
     Generations(crate::commands::generations::GenerationsArgs),
     /// Closure difference between two generations.
     Diff(crate::commands::diff::DiffArgs),
+    /// Evaluate a Nix file or expression (like `nix-instantiate --eval`).
+    Eval(crate::commands::eval::EvalArgs),
+    /// Write the `.drv` files of derivations and print their paths.
+    Instantiate(crate::commands::instantiate::InstantiateArgs),
 }

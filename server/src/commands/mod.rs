@@ -8,8 +8,10 @@ pub mod apply;
 pub mod build;
 pub mod diff;
 pub mod drv;
+pub mod eval;
 pub mod generations;
 pub mod hash;
+pub mod instantiate;
 pub mod lsp;
 pub mod parse;
 pub mod rollback;
@@ -29,5 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rollback(args) => rollback::run(args, global),
         Command::Generations(args) => generations::run(args, global),
         Command::Diff(args) => diff::run(args, global),
+        Command::Eval(args) => eval::run(args),
+        Command::Instantiate(args) => instantiate::run(args, global.store_dir.clone()),
     }
 }
