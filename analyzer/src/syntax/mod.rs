@@ -105,6 +105,23 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Parse, InvalidUtf8> {
     }
 }
 
+/// Parses raw bytes the way Nix does, which reads bytes, not characters: invalid
+/// UTF-8 inside strings and comments is accepted. Invalid sequences are read as
+/// U+FFFD (so ranges refer to the repaired text), and the first one is returned so
+/// callers can warn about it.
+pub fn parse_bytes_lossy(bytes: &[u8]) -> (Parse, Option<InvalidUtf8>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (parse(text), None),
+        Err(err) => {
+            let text = String::from_utf8_lossy(bytes);
+            let invalid = InvalidUtf8 {
+                offset: err.valid_up_to(),
+            };
+            (parse(&text), Some(invalid))
+        }
+    }
+}
+
 /// Renders `node` as one line per node or token: `KIND@start..end "text"`.
 pub fn debug_tree(node: &SyntaxNode) -> String {
     let mut out = String::new();

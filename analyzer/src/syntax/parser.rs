@@ -509,19 +509,15 @@ impl<'t> Parser<'t> {
         self.finish_node();
     }
 
-    /// Bumps one token; for an opening bracket, everything up to its partner.
+    /// Bumps one token (always: recovery must make progress); for an opening bracket,
+    /// everything up to its partner.
     fn skip_balanced(&mut self) {
         let mut depth = 0usize;
         loop {
             match self.peek() {
                 EOF => return,
                 TOKEN_L_BRACE | TOKEN_DOLLAR_CURLY | TOKEN_L_PAREN | TOKEN_L_BRACK => depth += 1,
-                TOKEN_R_BRACE | TOKEN_R_PAREN | TOKEN_R_BRACK => {
-                    if depth == 0 {
-                        return;
-                    }
-                    depth -= 1;
-                }
+                TOKEN_R_BRACE | TOKEN_R_PAREN | TOKEN_R_BRACK => depth = depth.saturating_sub(1),
                 _ => {}
             }
             self.bump();
@@ -882,7 +878,7 @@ impl<'t> Parser<'t> {
                         "a binding or `}`"
                     });
                     self.start_node(NODE_ERROR);
-                    self.recover_binding();
+                    self.recover_garbage_binding();
                     self.finish_node();
                 }
             }
@@ -903,6 +899,29 @@ impl<'t> Parser<'t> {
                 TOKEN_R_BRACE | TOKEN_IN | EOF => return,
                 _ => self.skip_balanced(),
             }
+        }
+    }
+
+    /// Skips what cannot start a binding (at least one token): up to a `;` (eaten), a
+    /// token that starts a binding, or the `}`/`in` that ends the bindings.
+    fn recover_garbage_binding(&mut self) {
+        let mut first = true;
+        loop {
+            match self.peek() {
+                TOKEN_SEMICOLON => {
+                    self.bump();
+                    return;
+                }
+                TOKEN_R_BRACE | TOKEN_IN | EOF if !first => return,
+                TOKEN_IDENT | TOKEN_OR_KW | TOKEN_QUOTE | TOKEN_DOLLAR_CURLY | TOKEN_INHERIT
+                    if !first =>
+                {
+                    return
+                }
+                EOF => return,
+                _ => self.skip_balanced(),
+            }
+            first = false;
         }
     }
 

@@ -386,3 +386,19 @@ fn scopes() {
         "#]],
     );
 }
+
+#[test]
+fn paths_merged_into_a_rec_set_share_its_scope() {
+    // Nix 2.8 quirk (NixOS/nix#9020): `a.c` joins the `rec` set and sees `d`.
+    check_errors(
+        "{ a = rec { b = c + 1; d = 2; }; a.c = d + 3; }.a.b",
+        expect![[r#""#]],
+    );
+    // The other way round the `rec` set is merged into the plain one and loses its scope.
+    check_errors(
+        "{ a.c = 1; a = rec { b = 1; d = b; }; }",
+        expect![[r#"
+            32..33: undefined variable 'b'
+        "#]],
+    );
+}

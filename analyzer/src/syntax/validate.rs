@@ -275,6 +275,8 @@ impl Validator {
         let mut resolver = Resolver {
             scopes: Vec::new(),
             globals: GLOBALS.iter().copied().collect(),
+            merged_into_rec: HashMap::new(),
+            demoted_rec: HashSet::new(),
         };
         let undefined = resolver.run(&self.root);
         for (range, name) in undefined {
@@ -472,6 +474,13 @@ struct Resolver {
     /// Arena of scopes: (parent, scope).
     scopes: Vec<(Option<usize>, Scope)>,
     globals: HashSet<&'static str>,
+    /// Bindings Nix moves into a `rec` set written earlier (`a = rec { ... }; a.c = e;`
+    /// puts `c` in that set's scope and evaluates `e` there): per `rec` set, the extra
+    /// names and the nodes to resolve inside it.
+    merged_into_rec: HashMap<SyntaxNode, (Vec<String>, Vec<SyntaxNode>)>,
+    /// `rec` sets Nix merges into a set defined earlier (`a.x = 1; a = rec { ... };`):
+    /// their attributes move into that plain set, so they lose their own scope.
+    demoted_rec: HashSet<SyntaxNode>,
 }
 
 impl Resolver {
@@ -562,9 +571,16 @@ impl Resolver {
                     continue;
                 }
                 NODE_ATTR_SET => {
-                    let is_rec = ast::AttrSet::cast(node.clone()).is_some_and(|s| s.is_rec());
+                    let is_rec = ast::AttrSet::cast(node.clone()).is_some_and(|s| s.is_rec())
+                        && !self.demoted_rec.contains(&node);
                     let inner = if is_rec {
-                        self.push(scope, Scope::Names(binding_names(&node)))
+                        let mut names = binding_names(&node);
+                        let merged = self.merged_into_rec.remove(&node);
+                        let (extra_names, extra_nodes) = merged.unwrap_or_default();
+                        names.extend(extra_names);
+                        let inner = self.push(scope, Scope::Names(names));
+                        stack.extend(extra_nodes.into_iter().map(|n| (n, inner)));
+                        inner
                     } else {
                         scope
                     };
@@ -591,7 +607,50 @@ impl Resolver {
         stack: &mut Vec<(SyntaxNode, Option<usize>)>,
         undefined: &mut Vec<(TextRange, String)>,
     ) {
+        // `name = rec { ... };` bindings, which later `name.x = e;` bindings extend.
+        let mut rec_sets: HashMap<String, SyntaxNode> = HashMap::new();
+        let mut defined: HashSet<String> = HashSet::new();
+        for binding in node.children().filter_map(ast::AttrpathValue::cast) {
+            let attrs: Vec<Attr> = binding
+                .attrpath()
+                .map(|p| p.attrs().collect())
+                .unwrap_or_default();
+            let first = attrs.first().and_then(|a| a.static_name());
+            let target = literal_set(binding.value());
+            let is_rec = target
+                .as_ref()
+                .and_then(|t| ast::AttrSet::cast(t.clone()))
+                .is_some_and(|s| s.is_rec());
+            if let (Some(name), Some(target), 1, true) = (&first, target, attrs.len(), is_rec) {
+                if defined.contains(name) {
+                    self.demoted_rec.insert(target);
+                } else {
+                    rec_sets.insert(name.clone(), target);
+                }
+            }
+            defined.extend(first);
+        }
         for child in node.children() {
+            if let Some(binding) = ast::AttrpathValue::cast(child.clone()) {
+                let attrs: Vec<Attr> = binding
+                    .attrpath()
+                    .map(|p| p.attrs().collect())
+                    .unwrap_or_default();
+                let target = attrs
+                    .first()
+                    .and_then(|a| a.static_name())
+                    .and_then(|name| rec_sets.get(&name))
+                    .filter(|t| t.text_range().start() < child.text_range().start());
+                if let (Some(target), true) = (target, attrs.len() >= 2) {
+                    let entry = self.merged_into_rec.entry(target.clone()).or_default();
+                    entry.0.extend(attrs[1].static_name());
+                    entry
+                        .1
+                        .extend(attrs[1..].iter().map(|a| a.syntax().clone()));
+                    entry.1.extend(binding.value().map(|v| v.syntax().clone()));
+                    continue;
+                }
+            }
             if child.kind() == NODE_INHERIT {
                 let Some(inherit) = ast::Inherit::cast(child.clone()) else {
                     continue;
