@@ -70,7 +70,9 @@ fn infix_level(kind: SyntaxKind) -> Option<(u8, Assoc)> {
         TOKEN_ADD | TOKEN_SUB => (8, Assoc::Left),
         TOKEN_MUL | TOKEN_DIV => (9, Assoc::Left),
         TOKEN_CONCAT => (10, Assoc::Right),
-        TOKEN_QUESTION => (11, Assoc::None),
+        // `%nonassoc` in parser.y, but its right side is an attrpath, so `a ? b ? c`
+        // never conflicts and chains to the left.
+        TOKEN_QUESTION => (11, Assoc::Left),
         // 12 is unary `-`.
         _ => return None,
     })
