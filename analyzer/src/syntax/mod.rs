@@ -87,6 +87,13 @@ pub fn parse(text: &str) -> Parse {
     Parse { green, errors }
 }
 
+/// Parses without the parse-time checks of [`validate`] (grammar errors only): the
+/// same work rnix does, for callers that only need the tree.
+pub fn parse_syntax_only(text: &str) -> Parse {
+    let (green, errors) = parser::parse_text(text);
+    Parse { green, errors }
+}
+
 /// The input is not UTF-8; Nix source must be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid UTF-8 at byte {offset}: Nix files must be UTF-8 encoded")]

@@ -20,9 +20,14 @@ pub const MAX_DEPTH: u32 = 1000;
 /// Parses `text` into a green tree and the syntax errors found on the way.
 pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
     let lexed = lex(text);
+    let significant = (0..lexed.tokens.len() as u32)
+        .filter(|&i| !lexed.tokens[i as usize].kind.is_trivia())
+        .collect();
     let mut p = Parser {
         text,
         tokens: lexed.tokens,
+        significant,
+        sig_pos: 0,
         pos: 0,
         builder: GreenNodeBuilder::new(),
         errors: lexed
@@ -40,6 +45,10 @@ pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
 struct Parser<'t> {
     text: &'t str,
     tokens: Vec<Token>,
+    /// Indices of the non-trivia tokens, so lookahead is O(1).
+    significant: Vec<u32>,
+    /// Index into `significant` of the next non-trivia token.
+    sig_pos: usize,
     /// Index of the next token not yet in the tree (possibly trivia).
     pos: usize,
     builder: GreenNodeBuilder<'static>,
@@ -167,18 +176,8 @@ impl<'t> Parser<'t> {
     // ---- token access -------------------------------------------------------------
 
     /// Index of the `n`th non-trivia token from `pos`.
-    fn nth_index(&self, mut n: usize) -> Option<usize> {
-        let mut i = self.pos;
-        while i < self.tokens.len() {
-            if !self.tokens[i].kind.is_trivia() {
-                if n == 0 {
-                    return Some(i);
-                }
-                n -= 1;
-            }
-            i += 1;
-        }
-        None
+    fn nth_index(&self, n: usize) -> Option<usize> {
+        self.significant.get(self.sig_pos + n).map(|&i| i as usize)
     }
 
     fn nth(&self, n: usize) -> SyntaxKind {
@@ -223,6 +222,9 @@ impl<'t> Parser<'t> {
 
     fn bump_raw(&mut self) {
         let t = self.tokens[self.pos];
+        if !t.kind.is_trivia() {
+            self.sig_pos += 1;
+        }
         let text = &self.text[t.start as usize..(t.start + t.len) as usize];
         self.builder.token(t.kind.into(), text);
         self.pos += 1;
