@@ -417,8 +417,12 @@ impl Machine {
                 EnvSlots::with_capacity(def.statics.len()),
                 Some(env.clone()),
             );
+            // With `__overrides`, slots may be replaced afterwards: share nothing early.
+            let has_overrides = def.statics.iter().any(|st| &*st.name == "__overrides");
             for st in &def.statics {
-                let v = if st.outer {
+                let v = if has_overrides && !st.outer {
+                    Thunk::new(&st.value, &new_env)
+                } else if st.outer {
                     self.thunk(&st.value, env)
                 } else {
                     self.thunk_in_new(&st.value, &new_env)
