@@ -85,7 +85,7 @@ pub struct BuildSettings {
     pub isolation: Isolation,
     /// `NIX_BUILD_CORES`.
     pub cores: u32,
-    /// Where per-derivation logs go (`<log_dir>/drvs/<drv base name>.log`).
+    /// Where per-derivation logs go (`<log_dir>/<drv base name>.log`, as the Nix engine).
     pub log_dir: PathBuf,
     /// Parent of the build folders (default: the system temporary folder).
     pub build_root: Option<PathBuf>,

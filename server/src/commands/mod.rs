@@ -8,8 +8,11 @@ pub mod apply;
 pub mod build;
 pub mod diff;
 pub mod drv;
+pub mod eval;
 pub mod generations;
 pub mod hash;
+pub mod instantiate;
+pub mod log;
 pub mod lsp;
 pub mod parse;
 pub mod rollback;
@@ -20,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
         Command::Lsp(args) => lsp::run(args),
+        Command::Log(args) => log::run(args, global),
         Command::Parse(args) => parse::run(args),
         Command::Hash(args) => hash::run(args),
         Command::Store(args) => store::run(args, global),
@@ -29,5 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rollback(args) => rollback::run(args, global),
         Command::Generations(args) => generations::run(args, global),
         Command::Diff(args) => diff::run(args, global),
+        Command::Eval(args) => eval::run(args),
+        Command::Instantiate(args) => instantiate::run(args, global.store_dir.clone()),
     }
 }

@@ -1,0 +1,1348 @@
+//! The evaluation machine: forces thunks, evaluates IR, applies functions.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::error::{other_error, type_error, ErrorKind, EvalError, Frame, Result};
+use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
+use super::print::{show_value_for_error, ErrorValue};
+use super::source::{Pos, ShowPos};
+use super::value::{
+    Attr, Attrs, Closure, Context, Env, NixString, PrimOpApp, Thunk, ThunkState, Value,
+};
+use super::Settings;
+
+/// Native recursion budget: deeper nesting is reported as a stack overflow.
+const MAX_EVAL_DEPTH: usize = 60_000;
+
+/// Evaluator state shared by the whole evaluation.
+pub struct Machine {
+    pub settings: Settings,
+    /// The global frame (`builtins`, `true`, `map`, ...) and its names.
+    pub base_env: Rc<Env>,
+    pub base_names: Vec<Rc<str>>,
+    pub builtins: Value,
+    pub import_cache: HashMap<String, Value>,
+    /// Store paths of local paths already "copied" (interpolated).
+    pub path_cache: HashMap<String, String>,
+    /// Derivations computed so far, by `.drv` path.
+    pub drvs: HashMap<String, super::derivation::KnownDrv>,
+    pub call_depth: usize,
+    eval_depth: usize,
+    /// Output of `trace`/`warn`, written to stderr as it happens.
+    pub trace_sink: Box<dyn FnMut(&str)>,
+}
+
+impl Machine {
+    pub fn new(settings: Settings) -> Machine {
+        let mut m = Machine {
+            settings,
+            base_env: Env::new(Vec::new(), None),
+            base_names: Vec::new(),
+            builtins: Value::Null,
+            import_cache: HashMap::new(),
+            path_cache: HashMap::new(),
+            drvs: HashMap::new(),
+            call_depth: 0,
+            eval_depth: 0,
+            trace_sink: Box::new(|s| eprintln!("{s}")),
+        };
+        super::builtins::install(&mut m);
+        m
+    }
+
+    /// A value from the global frame by name (`Null` if absent).
+    pub fn base_env_value(&self, name: &str) -> Value {
+        match self.base_names.iter().position(|n| &**n == name) {
+            Some(i) => self.base_env.vals.borrow()[i].clone(),
+            None => Value::Null,
+        }
+    }
+
+    // ---- forcing -------------------------------------------------------------
+
+    /// Evaluates a value to weak head normal form.
+    #[inline]
+    pub fn force(&mut self, v: &Value) -> Result<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(t),
+            _ => Ok(v.clone()),
+        }
+    }
+
+    fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
+        let state = {
+            let mut s = t.0.borrow_mut();
+            match &*s {
+                ThunkState::Done(v) => return Ok(v.clone()),
+                ThunkState::Blackhole => {
+                    return Err(EvalError::new(
+                        ErrorKind::InfiniteRecursion,
+                        "infinite recursion encountered",
+                        Pos::NONE,
+                    ))
+                }
+                _ => std::mem::replace(&mut *s, ThunkState::Blackhole),
+            }
+        };
+        let r = match &state {
+            ThunkState::Pending(e, env) => self.eval(e, env),
+            ThunkState::Apply(f, x) => {
+                let f = self.force(f);
+                match f {
+                    Ok(f) => self.call(f, x.clone(), Pos::NONE),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => unreachable!("taken out above"),
+        };
+        match r {
+            Ok(v) => {
+                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                Ok(v)
+            }
+            Err(e) => {
+                // Like Nix, a failed thunk is re-evaluated when forced again.
+                *t.0.borrow_mut() = state;
+                Err(e)
+            }
+        }
+    }
+
+    /// Forces a value and everything inside it (`deepSeq`, `--strict`).
+    pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
+        let mut seen = std::collections::HashSet::new();
+        let v = self.force(v)?;
+        self.force_deep_inner(&v, &mut seen)?;
+        Ok(v)
+    }
+
+    fn force_deep_inner(
+        &mut self,
+        v: &Value,
+        seen: &mut std::collections::HashSet<usize>,
+    ) -> Result<()> {
+        match v {
+            Value::Attrs(a) => {
+                if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
+                    return Ok(());
+                }
+                for attr in &a.entries {
+                    let x = self.force(&attr.value).map_err(|mut e| {
+                        e.trace.push(Frame {
+                            pos: attr.pos,
+                            msg: format!("while evaluating the attribute '{}'", attr.name),
+                        });
+                        e
+                    })?;
+                    self.check_depth()?;
+                    self.eval_depth += 1;
+                    let r = self.force_deep_inner(&x, seen);
+                    self.eval_depth -= 1;
+                    r?;
+                }
+            }
+            Value::List(l) => {
+                if !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
+                    return Ok(());
+                }
+                for x in l.iter() {
+                    let x = self.force(x)?;
+                    self.check_depth()?;
+                    self.eval_depth += 1;
+                    let r = self.force_deep_inner(&x, seen);
+                    self.eval_depth -= 1;
+                    r?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn check_depth(&self) -> Result<()> {
+        if self.eval_depth > MAX_EVAL_DEPTH || self.call_depth > self.settings.max_call_depth {
+            return Err(EvalError::new(
+                ErrorKind::StackOverflow,
+                "stack overflow; max-call-depth exceeded",
+                Pos::NONE,
+            ));
+        }
+        Ok(())
+    }
+
+    /// A lazy value for `e` in `env`: literals and variables need no thunk.
+    #[inline]
+    pub fn thunk(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+        match &**e {
+            Expr::Const(v) => v.clone(),
+            Expr::Var { depth, slot } => env.lookup(*depth, *slot),
+            // Lambdas stay thunks (as in Nix): unforced they print as `<CODE>`.
+            _ => Thunk::new(e, env),
+        }
+    }
+
+    /// Like [`thunk`](Self::thunk) for a frame still being filled: its own slots
+    /// cannot be read yet.
+    #[inline]
+    fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+        match &**e {
+            // Slots are filled in order; like Nix, an earlier one is shared directly.
+            Expr::Var { depth: 0, slot } => match env.vals.borrow().get(*slot as usize) {
+                Some(v) => v.clone(),
+                None => Thunk::new(e, env),
+            },
+            _ => self.thunk(e, env),
+        }
+    }
+
+    // ---- evaluation ----------------------------------------------------------
+
+    /// Evaluates `e` in `env` to weak head normal form.
+    pub fn eval(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+        self.eval_depth += 1;
+        if self.eval_depth > MAX_EVAL_DEPTH {
+            self.eval_depth -= 1;
+            return Err(EvalError::new(
+                ErrorKind::StackOverflow,
+                "stack overflow; max-call-depth exceeded",
+                Pos::NONE,
+            ));
+        }
+        let r = self.eval_loop(e, env);
+        self.eval_depth -= 1;
+        r
+    }
+
+    fn eval_loop(&mut self, e0: &Rc<Expr>, env0: &Rc<Env>) -> Result<Value> {
+        let mut e = e0.clone();
+        let mut env = env0.clone();
+        loop {
+            match &*e {
+                Expr::Const(v) => return Ok(v.clone()),
+                Expr::Var { depth, slot } => {
+                    let v = env.lookup(*depth, *slot);
+                    return self.force(&v);
+                }
+                Expr::WithVar { name, withs, pos } => {
+                    let v = self.lookup_with(name, withs, &env, *pos)?;
+                    return self.force(&v);
+                }
+                Expr::Attrs(def) => return self.eval_attrs(def, &env),
+                Expr::List(items) => {
+                    let v: Vec<Value> = items.iter().map(|i| self.thunk(i, &env)).collect();
+                    return Ok(Value::list(v));
+                }
+                Expr::Select {
+                    expr,
+                    path,
+                    default,
+                    pos,
+                } => {
+                    return self.eval_select(expr, path, default.as_ref(), *pos, &env);
+                }
+                Expr::HasAttr { expr, path } => {
+                    let mut v = self.eval(expr, &env)?;
+                    let last = path.len() - 1;
+                    for (i, key) in path.iter().enumerate() {
+                        let name = self.attr_name(key, &env)?;
+                        let Value::Attrs(a) = &v else {
+                            return Ok(Value::Bool(false));
+                        };
+                        match a.get(&name) {
+                            // The attribute itself is not forced, only the sets on the way.
+                            Some(_) if i == last => return Ok(Value::Bool(true)),
+                            Some(x) => {
+                                let x = x.clone();
+                                v = self.force(&x)?;
+                            }
+                            None => return Ok(Value::Bool(false)),
+                        }
+                    }
+                    return Ok(Value::Bool(true));
+                }
+                Expr::Lambda(def) => {
+                    return Ok(Value::Lambda(Rc::new(Closure {
+                        def: def.clone(),
+                        env: env.clone(),
+                    })))
+                }
+                Expr::Apply { func, args, pos } => {
+                    let mut f = self.eval(func, &env)?;
+                    let n = args.len();
+                    for a in &args[..n - 1] {
+                        let a = self.thunk(a, &env);
+                        f = self.call(f, a, *pos)?;
+                    }
+                    let last = self.thunk(&args[n - 1], &env);
+                    match f {
+                        Value::Lambda(c) => {
+                            // Tail call: reuse this native frame for the body.
+                            let new_env = self.bind_lambda(&c, last, *pos)?;
+                            e = c.def.body.clone();
+                            env = new_env;
+                            continue;
+                        }
+                        f => return self.call(f, last, *pos),
+                    }
+                }
+                Expr::Let { bindings, body } => {
+                    env = self.make_rec_env(bindings, &env);
+                    e = body.clone();
+                    continue;
+                }
+                Expr::With { attrs, body, .. } => {
+                    let a = self.thunk(attrs, &env);
+                    env = Env::new(vec![a], Some(env.clone()));
+                    e = body.clone();
+                    continue;
+                }
+                Expr::If {
+                    cond,
+                    then,
+                    else_,
+                    pos,
+                } => {
+                    let c = self.eval(cond, &env)?;
+                    let c = self.expect_bool(&c, *pos).map_err(|mut err| {
+                        err.trace.push(Frame {
+                            pos: *pos,
+                            msg: "while evaluating a branch condition".into(),
+                        });
+                        err
+                    })?;
+                    e = if c { then.clone() } else { else_.clone() };
+                    continue;
+                }
+                Expr::Assert {
+                    cond,
+                    body,
+                    pos,
+                    text,
+                } => {
+                    let c = self.eval(cond, &env)?;
+                    let c = self.expect_bool(&c, *pos)?;
+                    if !c {
+                        if let Expr::Bin {
+                            op: BinOp::Eq,
+                            lhs,
+                            rhs,
+                            pos: eqpos,
+                        } = &**cond
+                        {
+                            let a = self.eval(lhs, &env)?;
+                            let b = self.eval(rhs, &env)?;
+                            self.assert_eq_values(&a, &b, *eqpos)?;
+                        }
+                        return Err(EvalError::new(
+                            ErrorKind::Assert,
+                            format!("assertion '{text}' failed"),
+                            *pos,
+                        ));
+                    }
+                    e = body.clone();
+                    continue;
+                }
+                Expr::Not(x, pos) => {
+                    let v = self.eval(x, &env)?;
+                    return Ok(Value::Bool(!self.expect_bool(&v, *pos)?));
+                }
+                Expr::Neg(x, pos) => {
+                    let v = self.eval(x, &env)?;
+                    return self.arith(BinOp::Sub, &Value::Int(0), &v, *pos);
+                }
+                Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, &env),
+                Expr::Interp {
+                    parts,
+                    is_path,
+                    pos,
+                } => return self.eval_interp(parts, *is_path, *pos, &env),
+                Expr::CurPos(pos) => return Ok(self.pos_to_attrs(*pos)),
+            }
+        }
+    }
+
+    fn lookup_with(&mut self, name: &str, withs: &[u32], env: &Rc<Env>, pos: Pos) -> Result<Value> {
+        for &d in withs {
+            let scope = env.at_depth(d).vals.borrow()[0].clone();
+            let scope = self.force(&scope)?;
+            let Value::Attrs(a) = &scope else {
+                return Err(type_error(
+                    format!(
+                        "expected a set but found {}: {}",
+                        scope.show_type(),
+                        ErrorValue(&scope)
+                    ),
+                    pos,
+                ));
+            };
+            if let Some(v) = a.get(name) {
+                return Ok(v.clone());
+            }
+        }
+        Err(other_error(format!("undefined variable '{name}'"), pos))
+    }
+
+    /// Builds the frame of a `let`: each binding lazily sees the frame itself.
+    fn make_rec_env(&mut self, bindings: &[Binding], env: &Rc<Env>) -> Rc<Env> {
+        let new_env = Env::new(Vec::with_capacity(bindings.len()), Some(env.clone()));
+        for b in bindings {
+            let v = if b.outer {
+                self.thunk(&b.value, env)
+            } else {
+                self.thunk_in_new(&b.value, &new_env)
+            };
+            new_env.vals.borrow_mut().push(v);
+        }
+        new_env
+    }
+
+    fn eval_attrs(&mut self, def: &AttrsDef, env: &Rc<Env>) -> Result<Value> {
+        let mut entries: Vec<Attr>;
+        let dyn_env;
+        if def.rec {
+            let new_env = Env::new(Vec::with_capacity(def.statics.len()), Some(env.clone()));
+            for st in &def.statics {
+                let v = if st.outer {
+                    self.thunk(&st.value, env)
+                } else {
+                    self.thunk_in_new(&st.value, &new_env)
+                };
+                new_env.vals.borrow_mut().push(v);
+            }
+            let vals: Vec<Value> = new_env.vals.borrow().clone();
+            entries = def
+                .statics
+                .iter()
+                .zip(vals.iter())
+                .map(|(s, v)| Attr {
+                    name: s.name.clone(),
+                    value: v.clone(),
+                    pos: s.pos,
+                })
+                .collect();
+            // `__overrides` replaces attributes both in the result and in the frame.
+            if let Ok(i) = entries.binary_search_by(|a| (*a.name).cmp("__overrides")) {
+                let ov = entries[i].value.clone();
+                let ov = self.force(&ov)?;
+                let ov = self.expect_attrs(&ov, def.pos)?;
+                let mut extra = Vec::new();
+                for a in &ov.entries {
+                    match entries.binary_search_by(|e| e.name.cmp(&a.name)) {
+                        Ok(j) => {
+                            entries[j].value = a.value.clone();
+                            new_env.vals.borrow_mut()[j] = a.value.clone();
+                        }
+                        Err(_) => extra.push(a.clone()),
+                    }
+                }
+                if !extra.is_empty() {
+                    entries.extend(extra);
+                    entries.sort_by(|a, b| a.name.cmp(&b.name));
+                }
+            }
+            dyn_env = new_env;
+        } else {
+            entries = def
+                .statics
+                .iter()
+                .map(|s| Attr {
+                    name: s.name.clone(),
+                    value: self.thunk(&s.value, env),
+                    pos: s.pos,
+                })
+                .collect();
+            dyn_env = env.clone();
+        }
+        if !def.dynamics.is_empty() {
+            for d in &def.dynamics {
+                let n = self.eval(&d.name, &dyn_env)?;
+                if let Value::Null = n {
+                    continue;
+                }
+                let name = self.expect_string(&n, d.pos)?;
+                let name: Rc<str> = Rc::from(name.s.as_str());
+                match entries.binary_search_by(|e| e.name.cmp(&name)) {
+                    Ok(j) => {
+                        return Err(other_error(
+                            format!(
+                                "dynamic attribute '{name}' already defined at {}",
+                                ShowPos(entries[j].pos)
+                            ),
+                            d.pos,
+                        ))
+                    }
+                    Err(j) => {
+                        let value = self.thunk(&d.value, &dyn_env);
+                        entries.insert(
+                            j,
+                            Attr {
+                                name,
+                                value,
+                                pos: d.pos,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        Ok(Value::attrs(Attrs { entries }))
+    }
+
+    /// The name of one attribute path step.
+    pub fn attr_name(&mut self, key: &AttrKey, env: &Rc<Env>) -> Result<Rc<str>> {
+        match key {
+            AttrKey::Static(n) => Ok(n.clone()),
+            AttrKey::Dynamic(e, pos) => {
+                let v = self.eval(e, env)?;
+                let s = self.expect_string(&v, *pos)?;
+                Ok(Rc::from(s.s.as_str()))
+            }
+        }
+    }
+
+    fn eval_select(
+        &mut self,
+        expr: &Rc<Expr>,
+        path: &[AttrKey],
+        default: Option<&Rc<Expr>>,
+        pos: Pos,
+        env: &Rc<Env>,
+    ) -> Result<Value> {
+        let mut v = self.eval(expr, env)?;
+        for key in path {
+            let name = self.attr_name(key, env)?;
+            let found = match &v {
+                Value::Attrs(a) => a.get_attr(&name).map(|a| (a.value.clone(), a.pos)),
+                _ if default.is_some() => None,
+                other => {
+                    return Err(type_error(
+                        format!(
+                            "expected a set but found {}: {}",
+                            other.show_type(),
+                            ErrorValue(other)
+                        ),
+                        pos,
+                    )
+                    .with_frame(pos, "while selecting an attribute"))
+                }
+            };
+            match found {
+                Some((x, apos)) => {
+                    v = self.force(&x).map_err(|mut e| {
+                        if !apos.is_none() {
+                            e.trace.push(Frame {
+                                pos: apos,
+                                msg: format!("while evaluating the attribute '{name}'"),
+                            });
+                        }
+                        e
+                    })?;
+                }
+                None => {
+                    if let Some(d) = default {
+                        return self.eval(d, env);
+                    }
+                    let Value::Attrs(a) = &v else { unreachable!() };
+                    let mut msg = format!("attribute '{name}' missing");
+                    let names: Vec<&str> = a.entries.iter().map(|a| &*a.name).collect();
+                    let sugg = super::builtins::misc::suggestions(&names, &name);
+                    if !sugg.is_empty() {
+                        msg.push_str("\nDid you mean ");
+                        msg.push_str(&super::builtins::misc::one_of(&sugg));
+                        msg.push('?');
+                    }
+                    return Err(other_error(msg, pos));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    // ---- function application -----------------------------------------------
+
+    /// Applies a function value to one argument.
+    pub fn call(&mut self, f: Value, arg: Value, pos: Pos) -> Result<Value> {
+        match f {
+            Value::Lambda(c) => {
+                self.call_depth += 1;
+                if self.call_depth > self.settings.max_call_depth {
+                    self.call_depth -= 1;
+                    return Err(EvalError::new(
+                        ErrorKind::StackOverflow,
+                        "stack overflow; max-call-depth exceeded",
+                        pos,
+                    ));
+                }
+                let r = match self.bind_lambda(&c, arg, pos) {
+                    Ok(env) => self.eval(&c.def.body, &env),
+                    Err(e) => Err(e),
+                };
+                self.call_depth -= 1;
+                r.map_err(|mut e| {
+                    if self.settings.show_trace && e.trace.len() < 64 && !pos.is_none() {
+                        e.trace.push(Frame {
+                            pos,
+                            msg: format!("while calling {}", lambda_desc(&c.def)),
+                        });
+                    }
+                    e
+                })
+            }
+            Value::PrimOp(op) => {
+                if op.arity == 1 {
+                    (op.func)(self, &[arg], pos).map_err(|e| primop_frame(e, op.name, pos))
+                } else {
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                        op,
+                        args: vec![arg],
+                    })))
+                }
+            }
+            Value::PrimOpApp(app) => {
+                let mut args = app.args.clone();
+                args.push(arg);
+                if args.len() == app.op.arity {
+                    (app.op.func)(self, &args, pos).map_err(|e| primop_frame(e, app.op.name, pos))
+                } else {
+                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                        op: app.op.clone(),
+                        args,
+                    })))
+                }
+            }
+            Value::Attrs(ref a) if a.get("__functor").is_some() => {
+                let functor = a.get("__functor").cloned().unwrap_or(Value::Null);
+                let functor = self.force(&functor)?;
+                let g = self.call(functor, f.clone(), pos)?;
+                self.call(g, arg, pos)
+            }
+            Value::Thunk(_) => {
+                let f = self.force(&f)?;
+                self.call(f, arg, pos)
+            }
+            other => Err(type_error(
+                format!(
+                    "attempt to call something which is not a function but {}: {}",
+                    other.show_type(),
+                    ErrorValue(&other)
+                ),
+                pos,
+            )),
+        }
+    }
+
+    /// Applies a function to several arguments in turn.
+    pub fn call_n(&mut self, f: &Value, args: &[Value], pos: Pos) -> Result<Value> {
+        let mut f = self.force(f)?;
+        for a in args {
+            f = self.call(f, a.clone(), pos)?;
+        }
+        Ok(f)
+    }
+
+    /// Creates the frame of a lambda call, checking its formals.
+    fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Rc<Env>> {
+        match &c.def.param {
+            Param::Ident => Ok(Env::new(vec![arg], Some(c.env.clone()))),
+            Param::Pattern {
+                formals,
+                ellipsis,
+                at,
+            } => {
+                let argv = self.force(&arg)?;
+                let Value::Attrs(attrs) = &argv else {
+                    return Err(type_error(
+                        format!(
+                            "expected a set but found {}: {}",
+                            argv.show_type(),
+                            ErrorValue(&argv)
+                        ),
+                        pos,
+                    ));
+                };
+                let new_env = Env::new(Vec::new(), Some(c.env.clone()));
+                let mut vals = Vec::with_capacity(formals.len() + *at as usize);
+                let mut used = 0;
+                for f in formals {
+                    match attrs.get(&f.name) {
+                        Some(v) => {
+                            used += 1;
+                            vals.push(v.clone());
+                        }
+                        None => match &f.default {
+                            Some(d) => vals.push(self.thunk_in_new(d, &new_env)),
+                            None => {
+                                return Err(type_error(
+                                    format!(
+                                        "function {} called without required argument '{}'",
+                                        c.def.display_name(),
+                                        f.name
+                                    ),
+                                    pos,
+                                )
+                                .with_frame(c.def.pos, format!("from call site {}", ShowPos(pos))))
+                            }
+                        },
+                    }
+                }
+                if !*ellipsis && used < attrs.len() {
+                    for a in &attrs.entries {
+                        if !formals.iter().any(|f| f.name == a.name) {
+                            return Err(type_error(
+                                format!(
+                                    "function {} called with unexpected argument '{}'",
+                                    c.def.display_name(),
+                                    a.name
+                                ),
+                                pos,
+                            ));
+                        }
+                    }
+                }
+                if *at {
+                    vals.push(argv.clone());
+                }
+                *new_env.vals.borrow_mut() = vals;
+                Ok(new_env)
+            }
+        }
+    }
+
+    // ---- type checks -------------------------------------------------------------
+
+    pub fn expect_bool(&mut self, v: &Value, pos: Pos) -> Result<bool> {
+        match self.force(v)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(expected("a Boolean", &other, pos)),
+        }
+    }
+    pub fn expect_int(&mut self, v: &Value, pos: Pos) -> Result<i64> {
+        match self.force(v)? {
+            Value::Int(i) => Ok(i),
+            other => Err(expected("an integer", &other, pos)),
+        }
+    }
+    pub fn expect_float(&mut self, v: &Value, pos: Pos) -> Result<f64> {
+        match self.force(v)? {
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            other => Err(expected("a float", &other, pos)),
+        }
+    }
+    pub fn expect_string(&mut self, v: &Value, pos: Pos) -> Result<Rc<NixString>> {
+        match self.force(v)? {
+            Value::String(s) => Ok(s),
+            other => Err(expected("a string", &other, pos)),
+        }
+    }
+    pub fn expect_attrs(&mut self, v: &Value, pos: Pos) -> Result<Rc<Attrs>> {
+        match self.force(v)? {
+            Value::Attrs(a) => Ok(a),
+            other => Err(expected("a set", &other, pos)),
+        }
+    }
+    pub fn expect_list(&mut self, v: &Value, pos: Pos) -> Result<Rc<Vec<Value>>> {
+        match self.force(v)? {
+            Value::List(l) => Ok(l),
+            other => Err(expected("a list", &other, pos)),
+        }
+    }
+    pub fn expect_function(&mut self, v: &Value, pos: Pos) -> Result<Value> {
+        let f = self.force(v)?;
+        match &f {
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => Ok(f),
+            Value::Attrs(a) if a.get("__functor").is_some() => Ok(f),
+            other => Err(expected("a function", other, pos)),
+        }
+    }
+
+    /// Gets a required attribute of a set given to a builtin.
+    pub fn get_attr(&mut self, a: &Attrs, name: &str, pos: Pos) -> Result<Value> {
+        match a.get(name) {
+            Some(v) => self.force(v),
+            None => Err(other_error(format!("attribute '{name}' missing"), pos)),
+        }
+    }
+
+    /// `{ file, line, column }` for `__curPos` and `unsafeGetAttrPos`.
+    pub fn pos_to_attrs(&self, pos: Pos) -> Value {
+        let Some((line, col)) = super::source::line_col(pos) else {
+            return Value::Null;
+        };
+        let file = super::source::file_path(pos)
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "«string»".into());
+        let mk = |n: &str, v: Value| Attr {
+            name: Rc::from(n),
+            value: v,
+            pos: Pos::NONE,
+        };
+        Value::attrs(Attrs {
+            entries: vec![
+                mk("column", Value::Int(col as i64)),
+                mk("file", Value::string(file)),
+                mk("line", Value::Int(line as i64)),
+            ],
+        })
+    }
+
+    /// Writes a `trace:`/`warning:` line to stderr.
+    pub fn emit(&mut self, s: &str) {
+        (self.trace_sink)(s)
+    }
+
+    pub fn show(&self, v: &Value) -> String {
+        show_value_for_error(v)
+    }
+
+    // ---- strings, interpolation ------------------------------------------------
+
+    fn eval_interp(
+        &mut self,
+        parts: &[Rc<Expr>],
+        is_path: bool,
+        pos: Pos,
+        env: &Rc<Env>,
+    ) -> Result<Value> {
+        let mut ctx = Context::new();
+        let mut out = String::new();
+        for (i, p) in parts.iter().enumerate() {
+            let v = self.eval(p, env)?;
+            if is_path && i == 0 {
+                if let Value::Path(p) = &v {
+                    out.push_str(p);
+                    continue;
+                }
+            }
+            self.coerce_to_string_into(&v, &mut out, &mut ctx, false, !is_path, pos)?;
+        }
+        if is_path {
+            if !ctx.is_empty() {
+                return Err(other_error(
+                    "a string that refers to a store path cannot be appended to a path",
+                    pos,
+                ));
+            }
+            return Ok(Value::Path(Rc::from(
+                super::builtins::paths::canon_path(&out).as_str(),
+            )));
+        }
+        Ok(Value::string_ctx(out, ctx))
+    }
+
+    fn eval_bin(
+        &mut self,
+        op: BinOp,
+        lhs: &Rc<Expr>,
+        rhs: &Rc<Expr>,
+        pos: Pos,
+        env: &Rc<Env>,
+    ) -> Result<Value> {
+        match op {
+            BinOp::And => {
+                let a = self.eval(lhs, env)?;
+                if !self.expect_bool(&a, pos).map_err(|e| {
+                    e.with_frame(pos, "in the left operand of the AND (&&) operator")
+                })? {
+                    return Ok(Value::Bool(false));
+                }
+                let b = self.eval(rhs, env)?;
+                Ok(Value::Bool(self.expect_bool(&b, pos)?))
+            }
+            BinOp::Or => {
+                let a = self.eval(lhs, env)?;
+                if self.expect_bool(&a, pos)? {
+                    return Ok(Value::Bool(true));
+                }
+                let b = self.eval(rhs, env)?;
+                Ok(Value::Bool(self.expect_bool(&b, pos)?))
+            }
+            BinOp::Impl => {
+                let a = self.eval(lhs, env)?;
+                if !self.expect_bool(&a, pos)? {
+                    return Ok(Value::Bool(true));
+                }
+                let b = self.eval(rhs, env)?;
+                Ok(Value::Bool(self.expect_bool(&b, pos)?))
+            }
+            _ => {
+                let a = self.eval(lhs, env)?;
+                let b = self.eval(rhs, env)?;
+                self.binop(op, &a, &b, pos)
+            }
+        }
+    }
+
+    /// Applies a strict binary operator to two values in weak head normal form.
+    pub fn binop(&mut self, op: BinOp, a: &Value, b: &Value, pos: Pos) -> Result<Value> {
+        match op {
+            BinOp::Eq => Ok(Value::Bool(self.equal(a, b, pos)?)),
+            BinOp::Neq => Ok(Value::Bool(!self.equal(a, b, pos)?)),
+            BinOp::Lt => Ok(Value::Bool(self.less_than(a, b, pos)?)),
+            BinOp::Gt => Ok(Value::Bool(self.less_than(b, a, pos)?)),
+            BinOp::Le => Ok(Value::Bool(!self.less_than(b, a, pos)?)),
+            BinOp::Ge => Ok(Value::Bool(!self.less_than(a, b, pos)?)),
+            BinOp::Add => self.add(a, b, pos),
+            BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith(op, a, b, pos),
+            BinOp::Update => {
+                let x = self.expect_attrs(a, pos)?;
+                let y = self.expect_attrs(b, pos)?;
+                Ok(update(&x, &y))
+            }
+            BinOp::Concat => {
+                let x = self.expect_list(a, pos)?;
+                let y = self.expect_list(b, pos)?;
+                if x.is_empty() {
+                    return Ok(Value::List(y));
+                }
+                if y.is_empty() {
+                    return Ok(Value::List(x));
+                }
+                let mut v = Vec::with_capacity(x.len() + y.len());
+                v.extend(x.iter().cloned());
+                v.extend(y.iter().cloned());
+                Ok(Value::list(v))
+            }
+            BinOp::And | BinOp::Or | BinOp::Impl => {
+                unreachable!("short-circuit operators are lazy")
+            }
+        }
+    }
+
+    /// `+` with Nix's rules: numbers add, a path absorbs strings, strings concatenate.
+    pub fn add(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<Value> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                Some(r) => Ok(Value::Int(r)),
+                None => Err(other_error(
+                    format!("integer overflow in adding {x} + {y}"),
+                    pos,
+                )),
+            },
+            (Value::Int(x), Value::Float(y)) => Ok(Value::Float(*x as f64 + y)),
+            (Value::Float(x), Value::Int(y)) => Ok(Value::Float(x + *y as f64)),
+            (Value::Float(x), Value::Float(y)) => Ok(Value::Float(x + y)),
+            (Value::Int(_), other) => Err(other_error(
+                format!("cannot add {} to an integer", other.show_type()),
+                pos,
+            )),
+            (Value::Float(_), other) => Err(other_error(
+                format!("cannot add {} to a float", other.show_type()),
+                pos,
+            )),
+            (Value::Path(p), _) => {
+                let mut ctx = Context::new();
+                let mut s = p.to_string();
+                self.coerce_to_string_into(&b, &mut s, &mut ctx, false, false, pos)?;
+                if !ctx.is_empty() {
+                    return Err(other_error(
+                        "a string that refers to a store path cannot be appended to a path",
+                        pos,
+                    ));
+                }
+                Ok(Value::Path(Rc::from(
+                    super::builtins::paths::canon_path(&s).as_str(),
+                )))
+            }
+            (Value::String(x), Value::String(y)) => {
+                let mut s = String::with_capacity(x.s.len() + y.s.len());
+                s.push_str(&x.s);
+                s.push_str(&y.s);
+                let ctx = if y.ctx.is_empty() {
+                    x.ctx.clone()
+                } else {
+                    let mut c = x.ctx.clone();
+                    c.extend(y.ctx.iter().cloned());
+                    c
+                };
+                Ok(Value::string_ctx(s, ctx))
+            }
+            _ => {
+                let mut ctx = Context::new();
+                let mut s = String::new();
+                self.coerce_to_string_into(&a, &mut s, &mut ctx, false, true, pos)?;
+                self.coerce_to_string_into(&b, &mut s, &mut ctx, false, true, pos)?;
+                Ok(Value::string_ctx(s, ctx))
+            }
+        }
+    }
+
+    /// `-`, `*`, `/` (and unary minus) with overflow and division-by-zero errors.
+    pub fn arith(&mut self, op: BinOp, a: &Value, b: &Value, pos: Pos) -> Result<Value> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        let (verb, sym) = match op {
+            BinOp::Sub => ("subtracting", "-"),
+            BinOp::Mul => ("multiplying", "*"),
+            _ => ("dividing", "/"),
+        };
+        match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => {
+                let r = match op {
+                    BinOp::Sub => x.checked_sub(*y),
+                    BinOp::Mul => x.checked_mul(*y),
+                    _ => {
+                        if *y == 0 {
+                            return Err(other_error("division by zero", pos));
+                        }
+                        x.checked_div(*y)
+                    }
+                };
+                match r {
+                    Some(r) => Ok(Value::Int(r)),
+                    None => Err(other_error(
+                        format!("integer overflow in {verb} {x} {sym} {y}"),
+                        pos,
+                    )),
+                }
+            }
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let x = as_f64(&a);
+                let y = as_f64(&b);
+                match op {
+                    BinOp::Sub => Ok(Value::Float(x - y)),
+                    BinOp::Mul => Ok(Value::Float(x * y)),
+                    _ => {
+                        if y == 0.0 {
+                            return Err(other_error("division by zero", pos));
+                        }
+                        Ok(Value::Float(x / y))
+                    }
+                }
+            }
+            _ => super::builtins::misc::numeric_type_error(&a, &b, pos),
+        }
+    }
+
+    // ---- comparison ----------------------------------------------------------------
+
+    /// `==`: functions are never equal (except identical ones inside sets/lists).
+    pub fn equal(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<bool> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        self.eq_inner(&a, &b, pos, 0)
+    }
+
+    fn eq_inner(&mut self, a: &Value, b: &Value, pos: Pos, depth: usize) -> Result<bool> {
+        if depth > 10_000 {
+            return Err(EvalError::new(
+                ErrorKind::StackOverflow,
+                "stack overflow; max-call-depth exceeded",
+                pos,
+            ));
+        }
+        Ok(match (a, b) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(x), Value::Float(y)) => (*x as f64) == *y,
+            (Value::Float(x), Value::Int(y)) => *x == (*y as f64),
+            (Value::Float(x), Value::Float(y)) => x == y,
+            (Value::String(x), Value::String(y)) => x.s == y.s,
+            (Value::Path(x), Value::Path(y)) => x == y,
+            (Value::List(x), Value::List(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if let (Value::Thunk(t1), Value::Thunk(t2)) = (p, q) {
+                        if Rc::ptr_eq(t1, t2) {
+                            continue;
+                        }
+                    }
+                    let p = self.force(p)?;
+                    let q = self.force(q)?;
+                    if !identical_fn(&p, &q) && !self.eq_inner(&p, &q, pos, depth + 1)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                // Derivations compare by output path.
+                if is_derivation_attrs(self, x)? && is_derivation_attrs(self, y)? {
+                    if let (Some(p), Some(q)) = (x.get("outPath"), y.get("outPath")) {
+                        let (p, q) = (p.clone(), q.clone());
+                        let p = self.force(&p)?;
+                        let q = self.force(&q)?;
+                        return self.eq_inner(&p, &q, pos, depth + 1);
+                    }
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.entries.iter().zip(y.entries.iter()) {
+                    if p.name != q.name {
+                        return Ok(false);
+                    }
+                    let pv = self.force(&p.value)?;
+                    let qv = self.force(&q.value)?;
+                    if !identical_fn(&pv, &qv) && !self.eq_inner(&pv, &qv, pos, depth + 1)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// The detailed failure of an `assert a == b`, as current Nix reports it.
+    fn assert_eq_values(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<()> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        if self.eq_inner(&a, &b, pos, 0)? {
+            return Ok(());
+        }
+        let fail = |msg: String| Err(EvalError::new(ErrorKind::Assert, msg, pos));
+        let is_num = |v: &Value| matches!(v, Value::Int(_) | Value::Float(_));
+        if is_num(&a) && is_num(&b) {
+            return fail(format!(
+                "{} with value '{}' is not equal to {} with value '{}'",
+                a.show_type(),
+                ErrorValue(&a),
+                b.show_type(),
+                ErrorValue(&b)
+            ));
+        }
+        if std::mem::discriminant(&a) != std::mem::discriminant(&b)
+            && !(a.is_function() && b.is_function())
+        {
+            return fail(format!(
+                "{} of value '{}' is not equal to {} of value '{}'",
+                a.show_type(),
+                ErrorValue(&a),
+                b.show_type(),
+                ErrorValue(&b)
+            ));
+        }
+        match (&a, &b) {
+            (Value::Bool(_), _) => fail(format!("boolean '{}' is not equal to boolean '{}'", ErrorValue(&a), ErrorValue(&b))),
+            (Value::String(_), _) => fail(format!("string '{}' is not equal to string '{}'", ErrorValue(&a), ErrorValue(&b))),
+            (Value::Path(_), _) => fail(format!("path '{}' is not equal to path '{}'", ErrorValue(&a), ErrorValue(&b))),
+            (Value::List(x), Value::List(y)) => {
+                if x.len() != y.len() {
+                    return fail(format!(
+                        "list of size '{}' is not equal to list of size '{}', left hand side is '{}', right hand side is '{}'",
+                        x.len(),
+                        y.len(),
+                        ErrorValue(&a),
+                        ErrorValue(&b)
+                    ));
+                }
+                for (n, (p, q)) in x.iter().zip(y.iter()).enumerate() {
+                    self.assert_eq_values(p, q, pos)
+                        .map_err(|e| e.with_frame(pos, format!("while comparing list element {n}")))?;
+                }
+                Ok(())
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                if is_derivation_attrs(self, x)? && is_derivation_attrs(self, y)? {
+                    if let (Some(p), Some(q)) = (x.get("outPath").cloned(), y.get("outPath").cloned()) {
+                        return self
+                            .assert_eq_values(&p, &q, pos)
+                            .map_err(|e| e.with_frame(pos, "while comparing a derivation by its 'outPath' attribute"));
+                    }
+                }
+                if x.len() != y.len() {
+                    return fail(format!(
+                        "attribute names of attribute set '{}' differs from attribute set '{}'",
+                        ErrorValue(&a),
+                        ErrorValue(&b)
+                    ));
+                }
+                for (p, q) in x.entries.iter().zip(y.entries.iter()) {
+                    if p.name != q.name {
+                        if y.get(&p.name).is_none() {
+                            return fail(format!(
+                                "attribute name '{}' is contained in '{}', but not in '{}'",
+                                p.name,
+                                ErrorValue(&a),
+                                ErrorValue(&b)
+                            ));
+                        }
+                        return fail(format!(
+                            "attribute name '{}' is missing in '{}', but is contained in '{}'",
+                            q.name,
+                            ErrorValue(&a),
+                            ErrorValue(&b)
+                        ));
+                    }
+                    self.assert_eq_values(&p.value, &q.value, pos)
+                        .map_err(|e| e.with_frame(pos, format!("while comparing attribute '{}'", p.name)))?;
+                }
+                Ok(())
+            }
+            _ if a.is_function() => {
+                fail("distinct functions and immediate comparisons of identical functions compare as unequal".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// `<`: numbers, strings, paths, and lists lexicographically.
+    pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<bool> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => Ok(x < y),
+            (Value::Int(x), Value::Float(y)) => Ok((*x as f64) < *y),
+            (Value::Float(x), Value::Int(y)) => Ok(*x < (*y as f64)),
+            (Value::Float(x), Value::Float(y)) => Ok(x < y),
+            (Value::String(x), Value::String(y)) => Ok(x.s < y.s),
+            (Value::Path(x), Value::Path(y)) => Ok(x < y),
+            (Value::List(x), Value::List(y)) => {
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if !self.equal(p, q, pos)? {
+                        return self.less_than(p, q, pos);
+                    }
+                }
+                Ok(x.len() < y.len())
+            }
+            _ => {
+                if std::mem::discriminant(&a) == std::mem::discriminant(&b) {
+                    Err(other_error(
+                        format!(
+                            "cannot compare {} with {}; values of that type are incomparable (values are {} and {})",
+                            a.show_type(),
+                            b.show_type(),
+                            ErrorValue(&a),
+                            ErrorValue(&b)
+                        ),
+                        pos,
+                    ))
+                } else {
+                    Err(other_error(
+                        format!(
+                            "cannot compare {} with {}; values are {} and {}",
+                            a.show_type(),
+                            b.show_type(),
+                            ErrorValue(&a),
+                            ErrorValue(&b)
+                        ),
+                        pos,
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+/// Functions compare equal inside lists and sets only when they are the same value.
+fn identical_fn(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
+        (Value::PrimOp(x), Value::PrimOp(y)) => Rc::ptr_eq(x, y),
+        (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Rc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// `a // b`.
+pub fn update(a: &Rc<Attrs>, b: &Rc<Attrs>) -> Value {
+    if b.is_empty() {
+        return Value::Attrs(a.clone());
+    }
+    if a.is_empty() {
+        return Value::Attrs(b.clone());
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.entries.len() && j < b.entries.len() {
+        match a.entries[i].name.cmp(&b.entries[j].name) {
+            std::cmp::Ordering::Less => {
+                out.push(a.entries[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b.entries[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(b.entries[j].clone());
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a.entries[i..]);
+    out.extend_from_slice(&b.entries[j..]);
+    Value::attrs(Attrs { entries: out })
+}
+
+/// `type = "derivation"`, forcing only the `type` attribute.
+pub fn is_derivation_attrs(m: &mut Machine, a: &Attrs) -> Result<bool> {
+    match a.get("type") {
+        Some(t) => {
+            let t = t.clone();
+            Ok(matches!(m.force(&t)?, Value::String(s) if s.s == "derivation"))
+        }
+        None => Ok(false),
+    }
+}
+
+/// "expected a list but found an integer: 1".
+pub fn expected(what: &str, found: &Value, pos: Pos) -> Box<EvalError> {
+    type_error(
+        format!(
+            "expected {what} but found {}: {}",
+            found.show_type(),
+            ErrorValue(found)
+        ),
+        pos,
+    )
+}
+
+fn lambda_desc(def: &LambdaDef) -> String {
+    match &def.name {
+        Some(n) => format!("'{n}'"),
+        None => "anonymous lambda".to_string(),
+    }
+}
+
+fn primop_frame(e: Box<EvalError>, name: &str, pos: Pos) -> Box<EvalError> {
+    if pos.is_none() {
+        return e;
+    }
+    e.with_frame(pos, format!("while calling the '{name}' builtin"))
+}
+
+impl EvalError {
+    /// Adds a trace frame (frames are stored innermost first).
+    pub fn with_frame(mut self: Box<Self>, pos: Pos, msg: impl Into<String>) -> Box<Self> {
+        if self.trace.len() < 256 {
+            self.trace.push(Frame {
+                pos,
+                msg: msg.into(),
+            });
+        }
+        if self.pos.is_none() {
+            self.pos = pos;
+        }
+        self
+    }
+}
+
+/// Keeps `ThunkState` constructors referenced from one place for lowering's use.
+pub fn pending(e: Rc<Expr>, env: Rc<Env>) -> Value {
+    Value::Thunk(Rc::new(Thunk(std::cell::RefCell::new(
+        ThunkState::Pending(e, env),
+    ))))
+}

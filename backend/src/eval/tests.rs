@@ -1,0 +1,194 @@
+//! Fixture tests: one expression, its printed value (or error) as an inline expectation.
+
+use expect_test::{expect, Expect};
+
+use super::{Evaluator, Settings};
+
+fn eval_to_string(src: &str) -> String {
+    let src = src.to_string();
+    // Deep evaluation recurses natively: run it where the stack is as large as the CLI's.
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            let mut ev = Evaluator::new(Settings::default());
+            let r = ev.eval_text(&src, "/").and_then(|v| ev.print(&v, true));
+            match r {
+                Ok(s) => s,
+                Err(e) => format!("error: {}", e.msg),
+            }
+        })
+        .expect("spawn")
+        .join()
+        .expect("evaluator thread")
+}
+
+fn check(src: &str, want: Expect) {
+    want.assert_eq(&eval_to_string(src));
+}
+
+#[test]
+fn arithmetic_and_promotion() {
+    check("1 + 2 * 3 - 4 / 2", expect!["5"]);
+    check("1 + 2.5", expect!["3.5"]);
+    check("7 / 2", expect!["3"]);
+    check("7 / 2.0", expect!["3.5"]);
+    check("-(-3)", expect!["3"]);
+    check("1 / 0", expect!["error: division by zero"]);
+    check(
+        "9223372036854775807 + 1",
+        expect!["error: integer overflow in adding 9223372036854775807 + 1"],
+    );
+}
+
+#[test]
+fn laziness_and_blackholing() {
+    check("let x = throw \"no\"; y = 1; in y", expect!["1"]);
+    check(
+        "let x = x; in x",
+        expect!["error: infinite recursion encountered"],
+    );
+    check("(rec { a = b; b = 2; }).a", expect!["2"]);
+    check("builtins.length [ (throw \"lazy\") ]", expect!["1"]);
+}
+
+#[test]
+fn tail_calls_do_not_grow_the_stack() {
+    check(
+        "let loop = n: if n == 0 then 200000 else loop (n - 1); in loop 200000",
+        expect!["200000"],
+    );
+}
+
+#[test]
+fn runaway_recursion_is_an_error() {
+    check(
+        "let f = n: 1 + f (n + 1); in f 0",
+        expect!["error: stack overflow; max-call-depth exceeded"],
+    );
+}
+
+#[test]
+fn with_is_dynamic_and_lexical_scope_wins() {
+    check("let a = 1; in with { a = 2; b = 3; }; a + b", expect!["4"]);
+    check("with { a = 1; }; with { a = 2; }; a", expect!["2"]);
+    check("with { true = false; }; true", expect!["true"]);
+}
+
+#[test]
+fn attribute_sets() {
+    check(
+        "{ a.b = 1; a.c = 2; }",
+        expect!["{ a = { b = 1; c = 2; }; }"],
+    );
+    check(
+        "{ a = 1; } // { b = 2; a = 3; }",
+        expect!["{ a = 3; b = 2; }"],
+    );
+    check("let n = \"x\"; in { ${n} = 1; }", expect!["{ x = 1; }"]);
+    check("{ a = 1; } ? a.b", expect!["false"]);
+    check("({ a = { }; }).a.b or 5", expect!["5"]);
+    check(
+        "{ a = 1; }.b",
+        expect!["error: attribute 'b' missing\nDid you mean a?"],
+    );
+}
+
+#[test]
+fn functions_and_patterns() {
+    check("({ a, b ? a + 1, ... }@args: [ a b (builtins.length (builtins.attrNames args)) ]) { a = 1; c = 0; }", expect!["[ 1 2 2 ]"]);
+    check(
+        "({ a }: a) { b = 1; }",
+        expect!["error: function 'anonymous lambda' called without required argument 'a'"],
+    );
+    check(
+        "let f = { a }: a; in f { a = 1; b = 2; }",
+        expect!["error: function 'f' called with unexpected argument 'b'"],
+    );
+    check(
+        "builtins.functionArgs ({ a, b ? 1 }: a)",
+        expect!["{ a = false; b = true; }"],
+    );
+    check("(x: x) == (x: x)", expect!["false"]);
+    check("let f = x: x; in [ f ] == [ f ]", expect!["true"]);
+}
+
+#[test]
+fn strings_and_coercion() {
+    check("\"a${toString 1}b\"", expect![[r#""a1b""#]]);
+    check(
+        "toString [ 1 [ ] true null \"x\" 2.5 ]",
+        expect![[r#""1 1  x 2.500000""#]],
+    );
+    check("\"${{ __toString = s: \"me\"; }}\"", expect![[r#""me""#]]);
+    check("\"${{ outPath = \"/p\"; }}\"", expect![[r#""/p""#]]);
+    check(
+        "\"x\" + 1",
+        expect!["error: cannot coerce an integer to a string: 1"],
+    );
+    check("''\n  a\n    b\n''", expect![[r#""a\n  b\n""#]]);
+}
+
+#[test]
+fn comparisons() {
+    check("[ 1 2 ] < [ 1 3 ]", expect!["true"]);
+    check("\"abc\" < \"abd\"", expect!["true"]);
+    check("1 < 1.5", expect!["true"]);
+    check("{ } < { }", expect!["error: cannot compare a set with a set; values of that type are incomparable (values are { } and { })"]);
+}
+
+#[test]
+fn builtins_sample() {
+    check(
+        "builtins.sort (a: b: a < b) [ 3 1 2 ]",
+        expect!["[ 1 2 3 ]"],
+    );
+    check(
+        "builtins.match \"a(b*)c\" \"abbc\"",
+        expect![[r#"[ "bb" ]"#]],
+    );
+    check(
+        "builtins.split \"(,)\" \"a,b\"",
+        expect![[r#"[ "a" [ "," ] "b" ]"#]],
+    );
+    check(
+        "builtins.replaceStrings [ \"\" ] [ \"-\" ] \"ab\"",
+        expect![[r#""-a-b-""#]],
+    );
+    check(
+        "builtins.tryEval (throw \"x\")",
+        expect!["{ success = false; value = false; }"],
+    );
+    check(
+        "builtins.tryEval (abort \"x\")",
+        expect!["error: evaluation aborted with the following error message: 'x'"],
+    );
+    check(
+        "builtins.fromJSON ''{\"a\": [1, 2.5, null]}''",
+        expect!["{ a = [ 1 2.5 null ]; }"],
+    );
+    check(
+        "builtins.toJSON { a = [ 1 2.5 \"x\" ]; }",
+        expect![[r#""{\"a\":[1,2.5,\"x\"]}""#]],
+    );
+    check(
+        "builtins.compareVersions \"1.2.3\" \"1.2.10\"",
+        expect!["-1"],
+    );
+    check(
+        "builtins.hashString \"sha256\" \"\"",
+        expect![[r#""e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855""#]],
+    );
+    check(
+        "builtins.genericClosure { startSet = [ { key = 1; } ]; operator = x: if x.key < 3 then [ { key = x.key + 1; } ] else [ ]; }",
+        expect!["[ { key = 1; } { key = 2; } { key = 3; } ]"],
+    );
+}
+
+#[test]
+fn derivation_paths_match_nix() {
+    // Same derivation as Nix 2.8 instantiates to this output path.
+    check(
+        "(derivation { name = \"hello\"; builder = \"/bin/sh\"; system = \"x86_64-linux\"; }).outPath",
+        expect![[r#""/nix/store/pnwh4xsfs4j508bs9iw6bpkyc4zw6ryx-hello""#]],
+    );
+}

@@ -1,0 +1,230 @@
+//! Runtime values. Everything is cheap to clone: compound values sit behind `Rc`.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use super::ir::{Expr, LambdaDef};
+use super::source::Pos;
+
+/// A Nix value; `Thunk` is the only variant that is not in weak head normal form.
+#[derive(Clone)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(Rc<NixString>),
+    Path(Rc<str>),
+    Attrs(Rc<Attrs>),
+    List(Rc<Vec<Value>>),
+    Lambda(Rc<Closure>),
+    PrimOp(Rc<PrimOp>),
+    PrimOpApp(Rc<PrimOpApp>),
+    Thunk(Rc<Thunk>),
+}
+
+/// A string with the store paths it refers to (its context).
+#[derive(Clone, Default, PartialEq)]
+pub struct NixString {
+    pub s: String,
+    pub ctx: Context,
+}
+
+/// String context elements in Nix's own encoding: `/nix/store/..` (plain path),
+/// `=/nix/store/..drv` (derivation with all outputs), `!out!/nix/store/..drv` (one output).
+pub type Context = BTreeSet<String>;
+
+impl NixString {
+    pub fn plain(s: impl Into<String>) -> NixString {
+        NixString {
+            s: s.into(),
+            ctx: Context::new(),
+        }
+    }
+}
+
+/// An attribute set: entries sorted by name.
+#[derive(Default)]
+pub struct Attrs {
+    pub entries: Vec<Attr>,
+}
+
+/// One attribute with the position it was defined at.
+#[derive(Clone)]
+pub struct Attr {
+    pub name: Rc<str>,
+    pub value: Value,
+    pub pos: Pos,
+}
+
+impl Attrs {
+    /// Builds a set from entries in any order; later duplicates win.
+    pub fn from_unsorted(mut entries: Vec<Attr>) -> Attrs {
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.dedup_by(|later, earlier| {
+            if later.name == earlier.name {
+                std::mem::swap(later, earlier);
+                true
+            } else {
+                false
+            }
+        });
+        Attrs { entries }
+    }
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.entries
+            .binary_search_by(|a| (*a.name).cmp(name))
+            .ok()
+            .map(|i| &self.entries[i].value)
+    }
+    pub fn get_attr(&self, name: &str) -> Option<&Attr> {
+        self.entries
+            .binary_search_by(|a| (*a.name).cmp(name))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A lambda together with the environment it closes over.
+pub struct Closure {
+    pub def: Rc<LambdaDef>,
+    pub env: Rc<Env>,
+}
+
+/// Signature of a built-in function: gets all its arguments at once.
+pub type PrimOpFn = fn(&mut super::machine::Machine, &[Value], Pos) -> super::error::Result<Value>;
+
+/// A built-in function of fixed arity.
+pub struct PrimOp {
+    pub name: &'static str,
+    pub arity: usize,
+    pub func: PrimOpFn,
+}
+
+/// A primop applied to fewer arguments than its arity.
+pub struct PrimOpApp {
+    pub op: Rc<PrimOp>,
+    pub args: Vec<Value>,
+}
+
+/// A lazily computed value, updated in place once forced.
+pub struct Thunk(pub RefCell<ThunkState>);
+
+/// What a thunk holds over its life.
+pub enum ThunkState {
+    /// An expression to evaluate in an environment.
+    Pending(Rc<Expr>, Rc<Env>),
+    /// Apply a function to an argument (lazy results of builtins such as `map`).
+    Apply(Value, Value),
+    /// Being evaluated: forcing it again is infinite recursion.
+    Blackhole,
+    Done(Value),
+}
+
+impl Thunk {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Pending(
+            e.clone(),
+            env.clone(),
+        )))))
+    }
+    pub fn apply(f: Value, x: Value) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, x)))))
+    }
+}
+
+/// A lexical environment frame: slots resolved at lowering time.
+pub struct Env {
+    pub vals: RefCell<Vec<Value>>,
+    pub parent: Option<Rc<Env>>,
+}
+
+impl Env {
+    pub fn new(vals: Vec<Value>, parent: Option<Rc<Env>>) -> Rc<Env> {
+        Rc::new(Env {
+            vals: RefCell::new(vals),
+            parent,
+        })
+    }
+    pub fn lookup(self: &Rc<Env>, depth: u32, slot: u32) -> Value {
+        let mut e = self;
+        for _ in 0..depth {
+            e = e
+                .parent
+                .as_ref()
+                .expect("lowering resolved depth within the env chain");
+        }
+        e.vals.borrow()[slot as usize].clone()
+    }
+    pub fn at_depth(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
+        let mut e = self;
+        for _ in 0..depth {
+            e = e
+                .parent
+                .as_ref()
+                .expect("lowering resolved depth within the env chain");
+        }
+        e
+    }
+}
+
+impl Value {
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(Rc::new(NixString::plain(s)))
+    }
+    pub fn string_ctx(s: impl Into<String>, ctx: Context) -> Value {
+        Value::String(Rc::new(NixString { s: s.into(), ctx }))
+    }
+    pub fn attrs(a: Attrs) -> Value {
+        Value::Attrs(Rc::new(a))
+    }
+    pub fn list(v: Vec<Value>) -> Value {
+        Value::List(Rc::new(v))
+    }
+    /// The type name used by `builtins.typeOf`.
+    pub fn type_of(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Path(_) => "path",
+            Value::Attrs(_) => "set",
+            Value::List(_) => "list",
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => "lambda",
+            Value::Thunk(_) => "thunk",
+        }
+    }
+    /// The type with its article, as in "expected a set but found an integer".
+    pub fn show_type(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a Boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::String(_) => "a string",
+            Value::Path(_) => "a path",
+            Value::Attrs(_) => "a set",
+            Value::List(_) => "a list",
+            Value::Lambda(_) => "a function",
+            Value::PrimOp(_) => "a built-in function",
+            Value::PrimOpApp(_) => "a partially applied built-in function",
+            Value::Thunk(_) => "a thunk",
+        }
+    }
+    pub fn is_function(&self) -> bool {
+        matches!(
+            self,
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_)
+        )
+    }
+}
