@@ -46,6 +46,8 @@ pub enum Command {
     Rollback(crate::commands::rollback::RollbackArgs),
     /// List (or delete) a profile's generations.
     Generations(crate::commands::generations::GenerationsArgs),
+    /// Print the build log of a derivation.
+    Log(crate::commands::log::LogArgs),
     /// Closure difference between two generations.
     Diff(crate::commands::diff::DiffArgs),
     /// Evaluate a Nix file or expression (like `nix-instantiate --eval`).

@@ -123,8 +123,12 @@ fn home_profile() -> PathBuf {
 }
 
 /// Opens the engine (`--engine`, default Nix when installed).
-pub fn open_engine(choice: Option<EngineArg>) -> Result<Box<dyn engine::Engine>, EngineError> {
-    engine::open(choice.map(Into::into))
+pub fn open_engine(
+    choice: Option<EngineArg>,
+    global: &GlobalArgs,
+) -> Result<Box<dyn engine::Engine>, EngineError> {
+    let store_dir = global.store_dir.clone().map(absolute);
+    engine::open(choice.map(Into::into), store_dir.as_deref())
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

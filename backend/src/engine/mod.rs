@@ -11,6 +11,7 @@ pub mod activate;
 pub mod apply;
 pub mod diff;
 pub mod installable;
+pub mod native;
 pub mod nix;
 pub mod nix_log;
 mod process;
@@ -250,6 +251,10 @@ impl Job<'_> {
 pub struct BuildOptions {
     /// Builds at once (`-j N`); engine default when `None`.
     pub jobs: Option<u32>,
+    /// Keep building what does not depend on a failed build.
+    pub keep_going: bool,
+    /// Keep the build folders of failed builds.
+    pub keep_failed: bool,
 }
 
 /// What building an installable would do (a dry run).
@@ -452,23 +457,26 @@ pub enum EngineChoice {
     Native,
 }
 
-/// Opens the chosen engine (`None`: Nix when installed, else native).
-pub fn open(choice: Option<EngineChoice>) -> Result<Box<dyn Engine>, EngineError> {
+/// Opens the chosen engine (`None`: Nix when installed, else native). The native engine
+/// uses the store at `store_dir` (default [`native::default_store_dir`]).
+pub fn open(
+    choice: Option<EngineChoice>,
+    store_dir: Option<&Path>,
+) -> Result<Box<dyn Engine>, EngineError> {
+    let native = || -> Result<Box<dyn Engine>, EngineError> {
+        let dir = store_dir
+            .map(Path::to_owned)
+            .unwrap_or_else(native::default_store_dir);
+        Ok(Box::new(native::Native::open(&dir)?))
+    };
     match choice {
         Some(EngineChoice::Nix) => Ok(Box::new(nix::Nix::detect()?)),
-        Some(EngineChoice::Native) => Err(native_unavailable()),
+        Some(EngineChoice::Native) => native(),
         None => match nix::Nix::detect() {
             Ok(nix) => Ok(Box::new(nix)),
-            Err(_) => Err(native_unavailable()),
+            Err(_) => native(),
         },
     }
-}
-
-/// The native engine is issue 8; this is the one place to replace.
-fn native_unavailable() -> EngineError {
-    EngineError::Unavailable(
-        "the native engine is not available yet; install Nix and use `--engine nix`".into(),
-    )
 }
 
 /// The name part of a store path (`/nix/store/HASH-hello-1.0` → `hello-1.0`).

@@ -426,6 +426,12 @@ impl Engine for Nix {
         if let Some(j) = opts.jobs {
             cmd.args(["--max-jobs", &j.to_string()]);
         }
+        if opts.keep_going {
+            cmd.arg("--keep-going");
+        }
+        if opts.keep_failed {
+            cmd.arg("--keep-failed");
+        }
         cmd.args(self.installable_args(installable)?);
         let (status, stdout, log) = self.run_logged(cmd, job)?;
         if !status.success() {

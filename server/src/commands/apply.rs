@@ -33,6 +33,12 @@ pub struct ApplyArgs {
     /// Builds to run at once.
     #[arg(short = 'j', long = "max-jobs")]
     pub jobs: Option<u32>,
+    /// Keep building what does not depend on a failed build (native engine).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Keep the build folders of failed builds (native engine).
+    #[arg(long)]
+    pub keep_failed: bool,
     #[command(flatten)]
     pub activation: ActivationArgs,
 }
@@ -56,7 +62,7 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(e) => return Ok(engine_cli::report(&e.into())),
     };
-    let engine = match engine_cli::open_engine(args.engine) {
+    let engine = match engine_cli::open_engine(args.engine, global) {
         Ok(e) => e,
         Err(e) => return Ok(engine_cli::report(&e)),
     };
@@ -64,7 +70,11 @@ pub fn run(args: ApplyArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let request = ApplyRequest {
         installable,
         profile: profile.clone(),
-        build: BuildOptions { jobs: args.jobs },
+        build: BuildOptions {
+            jobs: args.jobs,
+            keep_going: args.keep_going,
+            keep_failed: args.keep_failed,
+        },
         activation: args.activation.options(global),
         dry_run: args.dry_run,
     };

@@ -23,6 +23,12 @@ pub struct BuildArgs {
     /// Builds to run at once.
     #[arg(short = 'j', long = "max-jobs")]
     pub jobs: Option<u32>,
+    /// Keep building what does not depend on a failed build (native engine).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Keep the build folders of failed builds (native engine).
+    #[arg(long)]
+    pub keep_failed: bool,
     /// Also keep the result as a symlink (a garbage-collector root) at this path.
     #[arg(long)]
     pub out_link: Option<PathBuf>,
@@ -34,7 +40,7 @@ pub fn run(args: BuildArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(e) => return Ok(engine_cli::report(&e.into())),
     };
-    let engine = match engine_cli::open_engine(args.engine) {
+    let engine = match engine_cli::open_engine(args.engine, global) {
         Ok(e) => e,
         Err(e) => return Ok(engine_cli::report(&e)),
     };
@@ -45,7 +51,11 @@ pub fn run(args: BuildArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         cancel: &cancel,
         log_dir: engine_cli::log_dir(global),
     };
-    let opts = BuildOptions { jobs: args.jobs };
+    let opts = BuildOptions {
+        jobs: args.jobs,
+        keep_going: args.keep_going,
+        keep_failed: args.keep_failed,
+    };
     let result = engine.build(&installable, &opts, &job);
     renderer.finish();
     match result {

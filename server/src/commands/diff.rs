@@ -30,7 +30,7 @@ pub struct DiffArgs {
 pub fn run(args: DiffArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let profile = engine_cli::profile(args.profile.clone(), None, global);
     let result = (|| -> Result<_, EngineError> {
-        let engine = engine_cli::open_engine(args.engine)?;
+        let engine = engine_cli::open_engine(args.engine, global)?;
         let (a, b) = match (args.gen_a, args.gen_b) {
             (Some(a), Some(b)) => (a, b),
             (Some(a), None) => (a, profile.current()?.ok_or_else(|| no_gens(&profile))?),

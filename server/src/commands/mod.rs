@@ -12,6 +12,7 @@ pub mod eval;
 pub mod generations;
 pub mod hash;
 pub mod instantiate;
+pub mod log;
 pub mod lsp;
 pub mod parse;
 pub mod rollback;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
         Command::Lsp(args) => lsp::run(args),
+        Command::Log(args) => log::run(args, global),
         Command::Parse(args) => parse::run(args),
         Command::Hash(args) => hash::run(args),
         Command::Store(args) => store::run(args, global),

@@ -27,7 +27,7 @@ pub struct RollbackArgs {
 
 /// Rolls the profile back and activates the generation it lands on.
 pub fn run(args: RollbackArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let engine = match engine_cli::open_engine(args.engine) {
+    let engine = match engine_cli::open_engine(args.engine, global) {
         Ok(e) => e,
         Err(e) => return Ok(engine_cli::report(&e)),
     };
