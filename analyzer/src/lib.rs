@@ -2,5 +2,6 @@
 //! and one pure function per editor feature. No file or network IO lives here.
 
 pub mod db;
+pub mod flake;
 pub mod ide;
 pub mod syntax;
