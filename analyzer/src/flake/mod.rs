@@ -6,4 +6,6 @@ pub mod lock_info;
 pub mod time;
 
 pub use flake_ref::{AttrValue, FlakeRef, FlakeRefError, SourceKind};
+pub use rowan::{TextRange, TextSize};
+
 pub use lock_info::{LockInfo, LockProblem, LockState, LockedInputInfo, SubInput, SubInputTarget};
