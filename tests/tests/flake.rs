@@ -183,3 +183,125 @@ fn info_on_a_missing_or_broken_lock_says_what_to_do() {
         "{err}"
     );
 }
+
+/// The Nix-written flake with its path inputs copied beside it, every `/tmp/flkgen` (where Nix
+/// saw them) rewritten to the copy; `edit` changes `flake.nix` first.
+fn generated_flake(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let src = shared_dir().join("conformance/flakes/nix28-generated");
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().to_str().unwrap().to_owned();
+    for dir in ["root", "data", "libflake"] {
+        std::fs::create_dir(tmp.path().join(dir)).unwrap();
+        for entry in std::fs::read_dir(src.join(dir)).unwrap() {
+            let entry = entry.unwrap();
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            std::fs::write(tmp.path().join(dir).join(entry.file_name()), text).unwrap();
+        }
+    }
+    let root = tmp.path().join("root");
+    for name in ["flake.nix", "flake.lock"] {
+        let text = std::fs::read_to_string(root.join(name)).unwrap();
+        let mut text = text.replace("/tmp/flkgen", &base);
+        if name == "flake.nix" {
+            text = edit(text);
+        }
+        std::fs::write(root.join(name), text).unwrap();
+    }
+    (tmp, root)
+}
+
+fn check_lock(root: &Path) -> (Option<i32>, String) {
+    let out = strata(&["flake", "check-lock", root.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    (out.status.code(), stdout(&out))
+}
+
+#[test]
+fn check_lock_passes_on_the_flake_nix_locked() {
+    let (_tmp, root) = generated_flake(|t| t);
+    let (code, out) = check_lock(&root);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "flake.lock matches flake.nix: 3 inputs locked, 2 path inputs verified\n"
+    );
+}
+
+/// Runs check-lock on an edited flake and returns the findings without the directory prefix.
+fn drift(edit: impl Fn(String) -> String) -> String {
+    let (tmp, root) = generated_flake(edit);
+    let (code, out) = check_lock(&root);
+    assert_eq!(code, Some(1), "{out}");
+    out.replace(tmp.path().to_str().unwrap(), "TMP")
+}
+
+#[test]
+fn check_lock_reports_each_kind_of_drift() {
+    let out = drift(|t| {
+        t.replace(
+            "  };\n  outputs",
+            "    extra.url = \"github:a/b\";\n  };\n  outputs",
+        )
+        .replace("gitdep, data }", "gitdep, data, extra }")
+    });
+    assert_eq!(
+        out,
+        "TMP/root/flake.nix:9:5: warning[flake-input-not-locked]: flake.lock has no entry for input `extra`: run `nix flake lock`\n"
+    );
+
+    let out = drift(|t| {
+        t.replace("gitdep.url", "# gitdep")
+            .replace(", gitdep,", ",")
+            .replace("answer = gitdep.value;", "")
+    });
+    assert!(
+        out.contains("warning[flake-lock-unused]: flake.lock pins input `gitdep`, which flake.nix does not declare"),
+        "{out}"
+    );
+
+    let out = drift(|t| t.replace("?ref=main", "?ref=dev"));
+    assert!(out.starts_with("TMP/root/flake.nix:5:18: warning[flake-lock-outdated]: input `gitdep` is `git+file://TMP/gitdep?ref=dev` but flake.lock locked `git+file://TMP/gitdep?ref=main`"), "{out}");
+
+    let out = drift(|t| t.replace("follows = \"data\"", "follows = \"dta\""));
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("TMP/root/flake.nix:8:36: error[flake-follows-missing]: `follows = \"dta\"` names no input of this flake"), "{out}");
+
+    let out = drift(|t| t.replace("{ self, libflake", "{ self, nixpkgs, libflake"));
+    assert!(out.contains("warning[flake-unknown-outputs-param]: `nixpkgs` is neither `self` nor a declared input"), "{out}");
+}
+
+#[test]
+fn check_lock_hashes_path_inputs() {
+    let (tmp, root) = generated_flake(|t| t);
+    std::fs::write(tmp.path().join("data/hello.txt"), "changed\n").unwrap();
+    let (code, out) = check_lock(&root);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("warning[flake-path-changed]: the tree of path input `data` changed since it was locked"),
+        "{out}"
+    );
+    assert!(!out.contains("libflake"), "{out}");
+}
+
+#[test]
+fn check_lock_on_a_broken_or_missing_lock() {
+    let (_tmp, root) = generated_flake(|t| t);
+    let lock = std::fs::read_to_string(root.join("flake.lock")).unwrap();
+    std::fs::write(
+        root.join("flake.lock"),
+        lock.replace("\"version\": 7", "\"version\": 9"),
+    )
+    .unwrap();
+    let (code, out) = check_lock(&root);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("flake.lock:58:14: error[flake-lock-invalid]: flake.lock cannot be read: unsupported lock file version 9"), "{out}");
+
+    std::fs::remove_file(root.join("flake.lock")).unwrap();
+    let (code, out) = check_lock(&root);
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("there is no flake.lock: run `nix flake lock`"),
+        "{out}"
+    );
+}

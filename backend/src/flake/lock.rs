@@ -832,6 +832,24 @@ mod tests {
     }
 
     #[test]
+    fn every_original_round_trips_through_its_url() {
+        // `original` is what the user wrote, parsed; printing it as a URL and parsing that
+        // again must give the same attributes (the drift check relies on it).
+        for (path, text) in real_locks() {
+            let lock = LockFile::parse(&text).unwrap();
+            for node in lock.nodes.values() {
+                let Some(original) = &node.original else {
+                    continue;
+                };
+                let url = original.to_url();
+                let again = FlakeRef::parse_url(&url)
+                    .unwrap_or_else(|e| panic!("{}: {url}: {e}", path.display()));
+                assert_eq!(&again, original, "{}: {url}", path.display());
+            }
+        }
+    }
+
+    #[test]
     fn follows_resolve_from_the_root() {
         let lock = read("nixd-example");
         let path = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();

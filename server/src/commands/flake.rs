@@ -6,8 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde_json::{json, Map, Value};
-use strata_analyzer::flake::{time, AttrValue, FlakeRef};
-use strata_backend::flake::{InputTreeEntry, InputTreeTarget, LockFile};
+use strata_analyzer::flake::{
+    flake_diagnostics, lock_diagnostics, time, AttrValue, FlakeDiagnostic, FlakeModel, FlakeRef,
+    Severity,
+};
+use strata_backend::flake::{
+    check_path_inputs, lock_info, position_of, InputTreeEntry, InputTreeTarget, LockFile,
+};
 
 /// Arguments of `strata flake`.
 #[derive(Debug, clap::Args)]
@@ -21,6 +26,17 @@ pub struct FlakeArgs {
 pub enum FlakeCommand {
     /// Show the lock tree: each input, its locked reference, revision, date and follows.
     Info(InfoArgs),
+    /// Check that flake.lock matches flake.nix and that path inputs still have their locked
+    /// narHash; exit 1 on any drift.
+    CheckLock(CheckLockArgs),
+}
+
+/// Arguments of `strata flake check-lock`.
+#[derive(Debug, clap::Args)]
+pub struct CheckLockArgs {
+    /// The flake's directory (default: the current one).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// Arguments of `strata flake info`.
@@ -38,6 +54,7 @@ pub struct InfoArgs {
 pub fn run(args: FlakeArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         FlakeCommand::Info(args) => info(args),
+        FlakeCommand::CheckLock(args) => check_lock(args),
     }
 }
 
@@ -73,25 +90,40 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let dir = flake_dir(&args.dir)?;
     let (text, lock) = read_lock(&dir)?;
     let tree = lock.input_tree();
+    let description = read_model(&dir)
+        .ok()
+        .and_then(|(_, m)| m.description.map(|d| d.value));
     if args.json {
         let raw: Value = serde_json::from_str(&text)?;
         let out = json!({
             "path": dir.display().to_string(),
+            "description": description,
             "lockVersion": lock.version,
             "inputs": tree.iter().map(|e| entry_json(&lock, e)).collect::<Vec<_>>(),
             "locks": raw,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print!("{}", render_info(&dir, &lock, &tree));
+        print!(
+            "{}",
+            render_info(&dir, description.as_deref(), &lock, &tree)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// The human form: the header, then the input tree drawn as `nix flake metadata` draws it,
 /// with the locked date appended to each node's line.
-fn render_info(dir: &Path, lock: &LockFile, tree: &[InputTreeEntry]) -> String {
+fn render_info(
+    dir: &Path,
+    description: Option<&str>,
+    lock: &LockFile,
+    tree: &[InputTreeEntry],
+) -> String {
     let mut out = String::new();
+    if let Some(d) = description {
+        out.push_str(&format!("Description:   {d}\n"));
+    }
     out.push_str(&format!("Path:          {}\n", dir.display()));
     out.push_str(&format!(
         "Lock file:     {} (version {}, {} nodes)\n",
@@ -195,4 +227,116 @@ fn entry_json(lock: &LockFile, entry: &InputTreeEntry) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// Parses `DIR/flake.nix` into the analyzer's model (statically: nothing is evaluated).
+fn read_model(dir: &Path) -> anyhow::Result<(String, FlakeModel)> {
+    let path = dir.join("flake.nix");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let parse = strata_analyzer::syntax::parse(&text);
+    if let Some(e) = parse.errors().first() {
+        let pos = position_of(&text, usize::from(e.range.start()));
+        anyhow::bail!(
+            "{}:{}:{}: {}",
+            path.display(),
+            pos.line,
+            pos.column,
+            e.message
+        );
+    }
+    let model = FlakeModel::from_root(&parse.root());
+    Ok((text, model))
+}
+
+/// `FILE:LINE:COL: severity[code]: message`, the format `strata check` uses.
+fn print_finding(file: &Path, text: &str, d: &FlakeDiagnostic) {
+    let pos = position_of(text, usize::from(d.range.start()));
+    let severity = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    println!(
+        "{}:{}:{}: {severity}[{}]: {}",
+        file.display(),
+        pos.line,
+        pos.column,
+        d.code,
+        d.message
+    );
+}
+
+fn check_lock(args: CheckLockArgs) -> anyhow::Result<ExitCode> {
+    let dir = flake_dir(&args.dir)?;
+    let (nix_text, model) = read_model(&dir)?;
+    let nix_path = dir.join("flake.nix");
+    let lock_path = dir.join("flake.lock");
+    let lock_text = match std::fs::read_to_string(&lock_path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!(
+                "{}: error[flake-lock-missing]: there is no flake.lock: run `nix flake lock`",
+                nix_path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", lock_path.display())),
+    };
+
+    let lock = match LockFile::parse(&lock_text) {
+        Ok(lock) => lock,
+        Err(_) => {
+            let state = strata_backend::flake::lock_state(&lock_text);
+            for d in lock_diagnostics(&state) {
+                print_finding(&lock_path, &lock_text, &d);
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+
+    // Hash every path input once; root inputs get the verdict for their diagnostics, nested
+    // ones are reported on their lock node.
+    let checks = check_path_inputs(&lock, &dir);
+    let mut info = lock_info(&lock);
+    for input in &mut info.inputs {
+        if let Some(c) = checks.iter().find(|c| Some(&c.node) == input.node.as_ref()) {
+            input.path_matches = Some(c.matches());
+        }
+    }
+    let state = strata_analyzer::flake::LockState::Loaded(info.clone());
+    let findings = flake_diagnostics(&model, &state);
+    for d in &findings {
+        print_finding(&nix_path, &nix_text, d);
+    }
+    let mut drift = !findings.is_empty();
+    for c in &checks {
+        let is_root_input = info.inputs.iter().any(|i| i.node.as_ref() == Some(&c.node));
+        if c.matches() || is_root_input {
+            continue;
+        }
+        let actual = match &c.actual {
+            Ok(h) => format!("has NAR hash {h}"),
+            Err(e) => format!("cannot be hashed ({e})"),
+        };
+        let pos = position_of(&lock_text, lock.nodes[&c.node].range.start);
+        println!(
+            "{}:{}:{}: warning[flake-path-changed]: path input node `{}` ({}) {actual}, but the lock has {}: run `nix flake lock`",
+            lock_path.display(),
+            pos.line,
+            pos.column,
+            c.node,
+            c.path.display(),
+            c.expected
+        );
+        drift = true;
+    }
+    if drift {
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "flake.lock matches flake.nix: {} inputs locked, {} path inputs verified",
+        info.inputs.len(),
+        checks.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
