@@ -24,12 +24,30 @@ pub struct SourceFile {
     pub text: String,
 }
 
+/// A `flake.lock` as the server read it from disk: its text (for position conversions) and
+/// what it says, as plain data (the analyzer does no IO and does not parse lock files).
+#[salsa::input(debug)]
+pub struct FlakeLockFile {
+    /// Absolute path of the `flake.lock`.
+    #[returns(ref)]
+    pub path: String,
+    /// Its text (empty when missing).
+    #[returns(ref)]
+    pub text: String,
+    /// What it pins, or why it cannot be read.
+    #[returns(ref)]
+    pub state: crate::flake::LockState,
+}
+
 /// Workspace-wide inputs: known files by path and the user's settings.
 #[salsa::input(debug)]
 pub struct Workspace {
     /// Every file the server loaded (open documents and files they import), by path.
     #[returns(ref)]
     pub files: BTreeMap<String, SourceFile>,
+    /// The `flake.lock` of each flake directory the server looked at, by directory.
+    #[returns(ref)]
+    pub flake_locks: BTreeMap<String, FlakeLockFile>,
     /// The `strata` settings section.
     #[returns(ref)]
     pub settings: Settings,
@@ -93,7 +111,12 @@ impl RootDatabase {
             storage,
             workspace: None,
         };
-        db.workspace = Some(Workspace::new(&db, BTreeMap::new(), Settings::default()));
+        db.workspace = Some(Workspace::new(
+            &db,
+            BTreeMap::new(),
+            BTreeMap::new(),
+            Settings::default(),
+        ));
         db
     }
 
@@ -117,6 +140,38 @@ impl RootDatabase {
     /// The file at a path, if loaded.
     pub fn file(&self, path: &str) -> Option<SourceFile> {
         self.workspace().files(self).get(path).copied()
+    }
+
+    /// Sets what the `flake.lock` in directory `dir` says (only when it changed, so an
+    /// unchanged lock keeps every memo).
+    pub fn set_flake_lock(
+        &mut self,
+        dir: &str,
+        path: String,
+        text: String,
+        state: crate::flake::LockState,
+    ) -> FlakeLockFile {
+        use salsa::Setter;
+        let ws = self.workspace();
+        if let Some(lock) = ws.flake_locks(self).get(dir).copied() {
+            if lock.text(self) != &text {
+                lock.set_text(self).to(text);
+            }
+            if lock.state(self) != &state {
+                lock.set_state(self).to(state);
+            }
+            return lock;
+        }
+        let lock = FlakeLockFile::new(self, path, text, state);
+        let mut locks = ws.flake_locks(self).clone();
+        locks.insert(dir.to_string(), lock);
+        ws.set_flake_locks(self).to(locks);
+        lock
+    }
+
+    /// The lock of flake directory `dir`, if the server has read it.
+    pub fn flake_lock(&self, dir: &str) -> Option<FlakeLockFile> {
+        self.workspace().flake_locks(self).get(dir).copied()
     }
 
     /// Replaces the settings (only when they differ, so equal settings keep every memo).
@@ -160,6 +215,24 @@ pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
         green: parse.syntax().green().into_owned(),
         errors: errors.into(),
     }
+}
+
+/// What a `flake.nix` declares (inputs, outputs, …), read from its syntax tree.
+#[salsa::tracked(returns(clone))]
+pub fn flake_model(db: &dyn Db, file: SourceFile) -> Arc<crate::flake::FlakeModel> {
+    use crate::syntax::ast::AstNode;
+    let root = parse(db, file).syntax();
+    let model = crate::syntax::ast::Root::cast(root)
+        .map(|r| crate::flake::FlakeModel::from_root(&r))
+        .unwrap_or_default();
+    Arc::new(model)
+}
+
+/// The lock beside a `flake.nix` (by its directory), or `None` when the server has not read one.
+pub fn flake_lock_of(db: &dyn Db, file: SourceFile) -> Option<FlakeLockFile> {
+    let path = file.path(db);
+    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    db.workspace().flake_locks(db).get(dir).copied()
 }
 
 /// Line starts of a file, for position conversions.

@@ -59,7 +59,9 @@ impl Session {
                 if reader.read_exact(&mut body).is_err() {
                     return;
                 }
-                let Ok(msg) = serde_json::from_slice::<Value>(&body) else { return };
+                let Ok(msg) = serde_json::from_slice::<Value>(&body) else {
+                    return;
+                };
                 if tx.send(msg).is_err() {
                     return;
                 }
@@ -153,7 +155,10 @@ impl Session {
             "textDocument/hover",
             json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
         );
-        r["contents"]["value"].as_str().unwrap_or_default().to_owned()
+        r["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -170,9 +175,16 @@ fn uri(path: &Path) -> String {
 
 /// Line and UTF-16 column of the first occurrence of `needle` (plus `skip` characters).
 fn position_of(text: &str, needle: &str, skip: u32) -> (u32, u32) {
-    let at = text.find(needle).unwrap_or_else(|| panic!("{needle} not in fixture"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in fixture"));
     let line = text[..at].matches('\n').count() as u32;
-    let col = text[..at].rsplit('\n').next().unwrap().encode_utf16().count() as u32;
+    let col = text[..at]
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .encode_utf16()
+        .count() as u32;
     (line, col + skip)
 }
 
@@ -209,7 +221,10 @@ fn hover_follows_flake_lock_on_disk() {
     assert!(hover.contains("(`58a1abd`)"), "{hover}");
     assert!(hover.contains("2024-04-27 21:35:43 UTC"), "{hover}");
     assert!(hover.contains(OLD_HASH), "{hover}");
-    assert!(hover.contains("followed by: `home-manager.inputs.nixpkgs`"), "{hover}");
+    assert!(
+        hover.contains("followed by: `home-manager.inputs.nixpkgs`"),
+        "{hover}"
+    );
     // The server asked (after `initialized`) to watch lock files.
     let watched = s.server_requests.iter().any(|r| {
         r["method"] == "client/registerCapability"
@@ -247,7 +262,12 @@ fn lock_drift_hints_goto_and_completion_in_the_editor() {
     );
     // A consistent pair: no flake findings.
     let diags = s.diagnostics_where(&nix_uri, |_| true);
-    assert!(!diags.iter().any(|d| d["code"].as_str().is_some_and(|c| c.starts_with("flake-"))), "{diags:?}");
+    assert!(
+        !diags
+            .iter()
+            .any(|d| d["code"].as_str().is_some_and(|c| c.starts_with("flake-"))),
+        "{diags:?}"
+    );
 
     // Inlay hints after each url: the short revision and date.
     let hints = s.request(
@@ -259,10 +279,22 @@ fn lock_drift_hints_goto_and_completion_in_the_editor() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h["label"].as_str().map(str::to_owned).unwrap_or_else(|| h["label"].to_string()))
+        .map(|h| {
+            h["label"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| h["label"].to_string())
+        })
         .collect();
-    assert!(labels.iter().any(|l| l.contains("58a1abd (2024-04-27)")), "{labels:?}");
-    assert_eq!(labels.iter().filter(|l| l.contains('(')).count(), 3, "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l.contains("58a1abd (2024-04-27)")),
+        "{labels:?}"
+    );
+    assert_eq!(
+        labels.iter().filter(|l| l.contains('(')).count(),
+        3,
+        "{labels:?}"
+    );
 
     // Goto definition from the input to its lock node.
     let (line, col) = position_of(&nix, "home-manager = {", 2);
@@ -270,7 +302,11 @@ fn lock_drift_hints_goto_and_completion_in_the_editor() {
         "textDocument/definition",
         json!({"textDocument": {"uri": nix_uri}, "position": {"line": line, "character": col}}),
     );
-    let target = if target.is_array() { target[0].clone() } else { target };
+    let target = if target.is_array() {
+        target[0].clone()
+    } else {
+        target
+    };
     assert_eq!(target["uri"], lock_uri.as_str(), "{target}");
     let (lock_line, _) = position_of(&lock, "\"home-manager\": {", 0);
     assert_eq!(target["range"]["start"]["line"], lock_line, "{target}");
@@ -282,8 +318,16 @@ fn lock_drift_hints_goto_and_completion_in_the_editor() {
         json!({"textDocument": {"uri": nix_uri}, "position": {"line": line, "character": col}}),
     );
     let items = items.get("items").cloned().unwrap_or(items);
-    let labels: Vec<&str> = items.as_array().unwrap().iter().filter_map(|i| i["label"].as_str()).collect();
-    assert!(labels.contains(&"nixpkgs") && labels.contains(&"home-manager"), "{labels:?}");
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"nixpkgs") && labels.contains(&"home-manager"),
+        "{labels:?}"
+    );
 
     // Drift: declare an input the lock does not have.
     let edited = nix.replace(
@@ -297,8 +341,17 @@ fn lock_drift_hints_goto_and_completion_in_the_editor() {
     let diags = s.diagnostics_where(&nix_uri, |d| {
         d.iter().any(|d| d["code"] == "flake-input-not-locked")
     });
-    let d = diags.iter().find(|d| d["code"] == "flake-input-not-locked").unwrap();
-    assert!(d["message"].as_str().unwrap().contains("run `nix flake lock`"), "{d}");
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "flake-input-not-locked")
+        .unwrap();
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("run `nix flake lock`"),
+        "{d}"
+    );
 
     // A lock that no longer parses is reported on flake.lock itself.
     std::fs::write(tmp.path().join("flake.lock"), "{ \"version\": 7, ").unwrap();

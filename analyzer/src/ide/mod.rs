@@ -6,6 +6,7 @@
 pub mod code_actions;
 pub mod completion;
 pub mod diagnostics;
+pub mod flake;
 pub mod folding;
 pub mod goto_definition;
 pub mod highlight;

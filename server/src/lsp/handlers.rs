@@ -106,6 +106,12 @@ fn location(
 
 /// Diagnostics of an open document in lsp-types.
 pub fn diagnostics(db: &RootDatabase, uri: &Url, doc: &Document) -> Vec<Diagnostic> {
+    let mut out = generic_diagnostics(db, uri, doc);
+    out.extend(super::flake::diagnostics(db, doc.file, &doc.map));
+    out
+}
+
+fn generic_diagnostics(db: &RootDatabase, uri: &Url, doc: &Document) -> Vec<Diagnostic> {
     let text = doc.file.text(db);
     db::diagnostics(db, doc.file)
         .iter()
@@ -150,10 +156,31 @@ pub fn completion(
     pos: Position,
 ) -> Result<Option<CompletionResponse>> {
     let fpos = file_pos(ctx, db, pos)?;
+    let flake_items = super::flake::completions(db, fpos);
     let Some(items) = ide::completion::completions(db, fpos) else {
-        return Ok(None);
+        return Ok((!flake_items.is_empty()).then(|| {
+            CompletionResponse::List(CompletionList {
+                is_incomplete: false,
+                items: flake_items,
+            })
+        }));
     };
-    let items = items
+    let items = flake_items
+        .into_iter()
+        .chain(generic_completion_items(db, ctx, items))
+        .collect();
+    Ok(Some(CompletionResponse::List(CompletionList {
+        is_incomplete: false,
+        items,
+    })))
+}
+
+fn generic_completion_items(
+    db: &RootDatabase,
+    ctx: &DocContext,
+    items: Vec<ide::completion::CompletionItem>,
+) -> Vec<CompletionItem> {
+    items
         .into_iter()
         .map(|it| CompletionItem {
             label: it.label.clone(),
@@ -179,16 +206,15 @@ pub fn completion(
             ))),
             ..Default::default()
         })
-        .collect();
-    Ok(Some(CompletionResponse::List(CompletionList {
-        is_incomplete: false,
-        items,
-    })))
+        .collect()
 }
 
 /// `textDocument/hover`.
 pub fn hover(db: &RootDatabase, ctx: &DocContext, pos: Position) -> Result<Option<Hover>> {
     let fpos = file_pos(ctx, db, pos)?;
+    if let Some(h) = super::flake::hover(db, ctx, fpos) {
+        return Ok(Some(h));
+    }
     Ok(ide::hover::hover(db, fpos).map(|h| Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,
@@ -205,6 +231,9 @@ pub fn goto_definition(
     pos: Position,
 ) -> Result<Option<GotoDefinitionResponse>> {
     let fpos = file_pos(ctx, db, pos)?;
+    if let Some(location) = super::flake::goto_lock(db, fpos) {
+        return Ok(Some(GotoDefinitionResponse::Array(vec![location])));
+    }
     let Some(targets) = ide::goto_definition::goto_definition(db, fpos) else {
         return Ok(None);
     };
@@ -522,24 +551,36 @@ pub fn inlay_hints(
     db: &RootDatabase,
     ctx: &DocContext,
     lsp_range: Range,
+    locked_revisions: bool,
 ) -> Result<Option<Vec<InlayHint>>> {
     let text = ctx.file.text(db);
     let restrict = ctx.map.text_range(text, lsp_range);
-    Ok(Some(
-        ide::inlay_hints::inlay_hints(db, ctx.file, restrict)
-            .into_iter()
-            .map(|h| InlayHint {
-                position: ctx.map.position(text, h.offset),
-                label: InlayHintLabel::String(h.label),
-                kind: None,
-                text_edits: None,
-                tooltip: None,
-                padding_left: Some(true),
-                padding_right: None,
-                data: None,
-            })
-            .collect(),
-    ))
+    let mut hints = generic_inlay_hints(db, ctx, restrict);
+    if locked_revisions {
+        hints.extend(super::flake::inlay_hints(db, ctx, restrict));
+    }
+    Ok(Some(hints))
+}
+
+fn generic_inlay_hints(
+    db: &RootDatabase,
+    ctx: &DocContext,
+    restrict: Option<ide::TextRange>,
+) -> Vec<InlayHint> {
+    let text = ctx.file.text(db);
+    ide::inlay_hints::inlay_hints(db, ctx.file, restrict)
+        .into_iter()
+        .map(|h| InlayHint {
+            position: ctx.map.position(text, h.offset),
+            label: InlayHintLabel::String(h.label),
+            kind: None,
+            text_edits: None,
+            tooltip: None,
+            padding_left: Some(true),
+            padding_right: None,
+            data: None,
+        })
+        .collect()
 }
 
 /// `textDocument/codeAction`: quick fixes for the diagnostics in the range.

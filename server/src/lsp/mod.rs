@@ -7,6 +7,7 @@
 
 mod convert;
 mod dispatch;
+mod flake;
 mod handlers;
 mod server;
 pub mod settings;

@@ -53,6 +53,8 @@ pub struct State {
     pub settings: ServerSettings,
     /// Whether the client answers `workspace/configuration`.
     pub pull_configuration: bool,
+    /// Whether the client lets us register file watchers (for `flake.lock`).
+    pub watch_registration: bool,
     /// Last semantic tokens sent per document (for delta requests).
     pub last_tokens: HashMap<Url, (String, Vec<SemanticToken>)>,
     next_result_id: u64,
@@ -106,6 +108,7 @@ impl StrataServer {
                 docs: HashMap::new(),
                 settings: ServerSettings::default(),
                 pull_configuration: false,
+                watch_registration: false,
                 last_tokens: HashMap::new(),
                 next_result_id: 0,
             })),
@@ -228,6 +231,53 @@ impl StrataServer {
         });
     }
 
+    /// Reads `DIR/flake.lock` into the database, republishes its own findings and requeues
+    /// the open documents of that directory (their hovers and diagnostics depend on it).
+    async fn reload_flake_lock(&self, dir: &str) {
+        // Read and set before the first await, so requests that follow this notification see
+        // the new lock; hashing path inputs comes after, off the async threads.
+        let (path, text, lock) = super::flake::read_lock(dir);
+        let check_paths = super::flake::has_path_inputs(&lock);
+        self.set_flake_lock(dir, path.clone(), text.clone(), lock)
+            .await;
+        if check_paths {
+            let (d, t) = (dir.to_string(), text.clone());
+            if let Ok(checked) =
+                tokio::task::spawn_blocking(move || super::flake::with_path_checks(&d, &t)).await
+            {
+                self.set_flake_lock(dir, path, text, checked).await;
+            }
+        }
+    }
+
+    async fn set_flake_lock(
+        &self,
+        dir: &str,
+        path: String,
+        text: String,
+        lock: strata_analyzer::flake::LockState,
+    ) {
+        let (published, requeue) = {
+            let mut state = self.state.lock().unwrap();
+            let lock = state.db.set_flake_lock(dir, path, text, lock);
+            let published = super::flake::lock_diagnostics(&state.db, lock);
+            let prefix = format!("{}/", dir.trim_end_matches('/'));
+            let requeue: Vec<Url> = state
+                .docs
+                .keys()
+                .filter(|u| uri_to_path(u).starts_with(&prefix))
+                .cloned()
+                .collect();
+            (published, requeue)
+        };
+        for uri in requeue {
+            self.queue.push(uri);
+        }
+        if let Some((uri, diags)) = published {
+            self.client.publish_diagnostics(uri, diags, None).await;
+        }
+    }
+
     fn open_or_change(&self, uri: Url, version: i32, text: String) {
         let path = uri_to_path(&uri);
         let map = Arc::new(PositionMap::new(&text));
@@ -298,6 +348,13 @@ impl LanguageServer for StrataServer {
                 .as_ref()
                 .and_then(|w| w.configuration)
                 .unwrap_or(false);
+            state.watch_registration = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false);
         }
         if let Some(s) = params
             .initialization_options
@@ -317,6 +374,13 @@ impl LanguageServer for StrataServer {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        let watch = self.state.lock().unwrap().watch_registration;
+        if watch {
+            let registration = super::flake::watcher_registration();
+            if let Err(err) = self.client.register_capability(vec![registration]).await {
+                tracing::warn!("registering the flake.lock watcher failed: {err}");
+            }
+        }
         let pull = self.state.lock().unwrap().pull_configuration;
         if pull {
             self.pull_configuration().await;
@@ -329,7 +393,23 @@ impl LanguageServer for StrataServer {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
+        let path = uri_to_path(&doc.uri);
         self.open_or_change(doc.uri, doc.version, doc.text);
+        if let Some(dir) = super::flake::flake_dir_of(&path) {
+            let known = self.state.lock().unwrap().db.flake_lock(dir).is_some();
+            if !known {
+                self.reload_flake_lock(dir).await;
+            }
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for change in params.changes {
+            let path = uri_to_path(&change.uri);
+            if let Some(dir) = path.strip_suffix("/flake.lock") {
+                self.reload_flake_lock(dir).await;
+            }
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -573,8 +653,12 @@ impl LanguageServer for StrataServer {
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
         let range = params.range;
+        let locked_revisions = self.state.lock().unwrap().settings.raw["inlayHints"]
+            ["lockedRevisions"]
+            .as_bool()
+            .unwrap_or(true);
         self.with_doc("inlayHint", &params.text_document.uri, move |db, ctx| {
-            handlers::inlay_hints(db, ctx, range)
+            handlers::inlay_hints(db, ctx, range, locked_revisions)
         })
         .await
     }
