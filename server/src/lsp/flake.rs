@@ -135,7 +135,7 @@ pub fn inlay_hints(
             label: InlayHintLabel::String(h.label),
             kind: None,
             text_edits: None,
-            tooltip: (!h.tooltip.is_empty()).then(|| InlayHintTooltip::String(h.tooltip)),
+            tooltip: (!h.tooltip.is_empty()).then_some(InlayHintTooltip::String(h.tooltip)),
             padding_left: Some(true),
             padding_right: None,
             data: None,

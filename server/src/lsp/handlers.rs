@@ -158,12 +158,11 @@ pub fn completion(
     let fpos = file_pos(ctx, db, pos)?;
     let flake_items = super::flake::completions(db, fpos);
     let Some(items) = ide::completion::completions(db, fpos) else {
-        return Ok((!flake_items.is_empty()).then(|| {
-            CompletionResponse::List(CompletionList {
-                is_incomplete: false,
-                items: flake_items,
-            })
-        }));
+        let any = !flake_items.is_empty();
+        return Ok(any.then_some(CompletionResponse::List(CompletionList {
+            is_incomplete: false,
+            items: flake_items,
+        })));
     };
     let items = flake_items
         .into_iter()
@@ -440,7 +439,7 @@ pub fn folding_ranges(db: &RootDatabase, ctx: &DocContext) -> Result<Option<Vec<
             .into_iter()
             .filter_map(|f| {
                 let r = ctx.map.range(text, f.range);
-                (r.end.line > r.start.line).then(|| FoldingRange {
+                (r.end.line > r.start.line).then_some(FoldingRange {
                     start_line: r.start.line,
                     start_character: None,
                     end_line: r.end.line,
