@@ -28,6 +28,8 @@ pub struct GlobalArgs {
 /// One subcommand per module in `commands/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Report every diagnostic of Nix files (folders are walked); exit 1 on any error.
+    Check(crate::commands::check::CheckArgs),
     /// Run the language server on stdio.
     Lsp(crate::commands::lsp::LspArgs),
     /// Parse files; exit 0 iff there is no syntax error.
@@ -54,4 +56,6 @@ pub enum Command {
     Eval(crate::commands::eval::EvalArgs),
     /// Write the `.drv` files of derivations and print their paths.
     Instantiate(crate::commands::instantiate::InstantiateArgs),
+    /// Flake lock files: show the lock tree, check lock drift.
+    Flake(crate::commands::flake::FlakeArgs),
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod engine_cli;
+mod lsp;
 mod progress;
 
 use clap::Parser;

@@ -6,9 +6,11 @@ use crate::cli::{Cli, Command};
 
 pub mod apply;
 pub mod build;
+pub mod check;
 pub mod diff;
 pub mod drv;
 pub mod eval;
+pub mod flake;
 pub mod generations;
 pub mod hash;
 pub mod instantiate;
@@ -22,6 +24,7 @@ pub mod store;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Lsp(args) => lsp::run(args),
         Command::Log(args) => log::run(args, global),
         Command::Parse(args) => parse::run(args),
@@ -35,5 +38,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(args, global),
         Command::Eval(args) => eval::run(args),
         Command::Instantiate(args) => instantiate::run(args, global.store_dir.clone()),
+        Command::Flake(args) => flake::run(args),
     }
 }
