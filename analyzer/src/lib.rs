@@ -3,4 +3,5 @@
 
 pub mod db;
 pub mod ide;
+pub mod options;
 pub mod syntax;
