@@ -7,7 +7,7 @@
 #   nix-instantiate --eval --strict --json scripts/options-ground-truth/ground-truth.nix \
 #     --arg hm ../shared/corpus/home-manager --arg nixpkgsLib ../shared/corpus/nixpkgs-lib/lib
 #
-# Output: a list of { path, file, visible, alias, internal, readOnly } records, one per option.
+# Output: a list of { path, file, visible, internal, readOnly, type, shim } records, one per option.
 {
   hm,
   nixpkgsLib,
@@ -27,8 +27,12 @@ let
     meta = { };
     passthru = { };
   };
-  format = _: {
-    type = types.attrsOf types.anything;
+  # Formats' types carry the descriptions nixpkgs gives them ("JSON value", ...).
+  format = label: _: {
+    type = types.attrsOf types.anything // {
+      description = label;
+      descriptionClass = "noun";
+    };
     generate = name: _: fakeDrv name;
     lib.types = {
       atom = types.anything;
@@ -48,28 +52,28 @@ let
       isDarwin = false;
     };
     formats = {
-      ini = format;
-      iniWithGlobalSection = format;
-      toml = format;
-      json = format;
-      yaml = format;
-      yaml_1_1 = format;
-      yaml_1_2 = format;
-      keyValue = format;
-      gitIni = format;
-      lua = format;
-      xml = format;
-      elixirConf = format;
-      javaProperties = format;
-      hocon = format;
-      php = format;
-      pythonVars = format;
-      libconfig = format;
-      nixConf = format;
-      systemd = format;
-      cdn = format;
-      plist = format;
-      kdl = format;
+      ini = format "INI value";
+      iniWithGlobalSection = format "INI value";
+      toml = format "TOML value";
+      json = format "JSON value";
+      yaml = format "YAML 1.1 value";
+      yaml_1_1 = format "YAML 1.1 value";
+      yaml_1_2 = format "YAML 1.2 value";
+      keyValue = format "key-value value";
+      gitIni = format "Git INI value";
+      lua = format "Lua value";
+      xml = format "XML value";
+      elixirConf = format "Elixir value";
+      javaProperties = format "Java properties value";
+      hocon = format "HOCON value";
+      php = format "PHP value";
+      pythonVars = format "Python value";
+      libconfig = format "libconfig value";
+      nixConf = format "Nix config value";
+      systemd = format "systemd value";
+      cdn = format "CDN value";
+      plist = format "plist value";
+      kdl = format "KDL value";
     };
   };
 
@@ -98,6 +102,8 @@ let
     visible = opt.visible or true;
     internal = opt.internal or false;
     readOnly = opt.readOnly or false;
+    # The type as the manual renders it.
+    type = opt.type.description or null;
     # The option modules of lib declare invisible shims: mkRenamedOptionModule and
     # mkAliasOptionModule one described "Alias of ...", mkRemovedOptionModule and
     # mkChangedOptionModule one with no description. Only invisible options are looked at:

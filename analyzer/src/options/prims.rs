@@ -296,11 +296,11 @@ fn leaf(name: &str, description: &str, class: Class, shape: TypeShape) -> Value 
     }))
 }
 
-fn int_range(name: &str, description: String) -> Value {
+fn int_range(name: &str, description: String, class: Class) -> Value {
     Value::Type(Rc::new(Type {
         name: Rc::from(name),
         description: Rc::from(description),
-        class: Class::NonRestrictive,
+        class,
         shape: TypeShape::Int,
         sub: SubOptions::None,
     }))
@@ -400,7 +400,7 @@ fn types_set(ev: &mut Evaluator<'_>) -> Value {
         ),
         (
             "attrs",
-            leaf("attrs", "attribute set", Noun, TypeShape::Attrs),
+            leaf("attrs", "attribute set", Class::None, TypeShape::Attrs),
         ),
         (
             "anything",
@@ -433,6 +433,7 @@ fn types_set(ev: &mut Evaluator<'_>) -> Value {
             int_range(
                 "unsignedInt16",
                 "16 bit unsigned integer; between 0 and 65535 (both inclusive)".into(),
+                Noun,
             ),
         ),
     ];
@@ -454,12 +455,24 @@ fn types_set(ev: &mut Evaluator<'_>) -> Value {
         ("u4", "4 bit unsigned integer", 0, 15),
     ];
     for (k, doc, lo, hi) in ranges {
-        let v = int_range(k, format!("{doc}; between {lo} and {hi} (both inclusive)"));
+        let v = int_range(
+            k,
+            format!("{doc}; between {lo} and {hi} (both inclusive)"),
+            Noun,
+        );
         insert(ev, &mut ints, k, v);
     }
-    let v = int_range("unsignedInt", "unsigned integer, meaning >=0".into());
+    let v = int_range(
+        "unsignedInt",
+        "unsigned integer, meaning >=0".into(),
+        NonRestrictive,
+    );
     insert(ev, &mut ints, "unsigned", v);
-    let v = int_range("positiveInt", "positive integer, meaning >0".into());
+    let v = int_range(
+        "positiveInt",
+        "positive integer, meaning >0".into(),
+        NonRestrictive,
+    );
     insert(ev, &mut ints, "positive", v);
     let v = prim(ev, Prim::IntsBetween);
     insert(ev, &mut ints, "between", v);
@@ -1871,10 +1884,21 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
         P::Enum => {
             let values = list_of(ev, a(0));
             let shown: Vec<String> = values.iter().map(|&v| show(ev, v)).collect();
-            let d = match shown.len() {
+            // The manual shows strings, ints and bools; other values by their type.
+            let doc: Vec<String> = values
+                .iter()
+                .zip(&shown)
+                .map(|(&v, s)| match ev.force(v) {
+                    Value::Str(_) | Value::Int(_) | Value::Bool(_) => s.clone(),
+                    Value::Null => "<null>".into(),
+                    Value::Float(_) => "<float>".into(),
+                    _ => "<unknown>".into(),
+                })
+                .collect();
+            let d = match doc.len() {
                 0 => "impossible (empty enum)".to_owned(),
-                1 => format!("value {} (singular enum)", shown[0]),
-                _ => format!("one of {}", shown.join(", ")),
+                1 => format!("value {} (singular enum)", doc[0]),
+                _ => format!("one of {}", doc.join(", ")),
             };
             let class = if shown.len() < 2 {
                 Class::Noun
@@ -1892,26 +1916,29 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
                 .into_iter()
                 .map(|t| type_of(ev, t))
                 .collect();
-            let Some((last, init)) = ts.split_last() else {
+            let Some((first, rest)) = ts.split_first() else {
                 return Value::Unknown;
             };
-            // foldr either last init
-            let mut acc = Value::Type(last.clone());
-            for t in init.iter().rev() {
-                let Value::Type(rhs) = acc else { break };
-                acc = either(t, &rhs);
+            // `foldl' either head tail`, as nixpkgs does.
+            let mut acc = first.clone();
+            for t in rest {
+                let Value::Type(next) = either(&acc, t) else {
+                    break;
+                };
+                acc = next;
             }
-            acc
+            Value::Type(acc)
         }
         P::Submodule => {
             let modules = match ev.force(a(0)) {
                 Value::List(l) => (*l).clone(),
                 _ => vec![a(0)],
             };
+            let description = submodule_description(ev, &modules, None);
             ty(
                 "submodule",
-                "submodule".into(),
-                Class::Noun,
+                description,
+                Class::None,
                 TypeShape::Submodule,
                 SubOptions::Modules {
                     modules,
@@ -1933,12 +1960,12 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
                 .entries
                 .get("description")
                 .and_then(|d| ev.force_str(d.value))
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "submodule".into());
+                .map(|d| d.to_string());
+            let description = submodule_description(ev, &modules, description);
             ty(
                 "submodule",
                 description,
-                Class::Noun,
+                Class::None,
                 TypeShape::Submodule,
                 SubOptions::Modules {
                     modules,
@@ -2024,7 +2051,7 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
             let (lo, hi) = (ev.force(a(0)), ev.force(a(1)));
             let show_n = |v: &Value| match v {
                 Value::Int(n) => n.to_string(),
-                Value::Float(f) => format!("{f:.6}"),
+                Value::Float(f) => f.to_string(),
                 _ => "?".into(),
             };
             let (kind, shape) = if p == P::IntsBetween {
@@ -2039,7 +2066,7 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
                     show_n(&lo),
                     show_n(&hi)
                 ),
-                Class::None,
+                Class::Noun,
                 shape,
                 SubOptions::None,
             )
@@ -2101,6 +2128,74 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
             Value::Attrs(Rc::new(out))
         }
     }
+}
+
+/// "submodule", or "open submodule of …" when a module sets `freeformType`.
+fn submodule_description(
+    ev: &mut Evaluator<'_>,
+    modules: &[ThunkId],
+    name: Option<String>,
+) -> String {
+    let name = name.unwrap_or_else(|| "submodule".into());
+    let args = {
+        let mut a = Attrs {
+            open: true,
+            ..Attrs::default()
+        };
+        a.entries.insert(
+            Rc::from("lib"),
+            Entry {
+                value: ev.lib,
+                pos: None,
+            },
+        );
+        for k in ["config", "options"] {
+            let open = ev.value_thunk(Value::Attrs(Rc::new(Attrs {
+                open: true,
+                ..Attrs::default()
+            })));
+            a.entries.insert(
+                Rc::from(k),
+                Entry {
+                    value: open,
+                    pos: None,
+                },
+            );
+        }
+        ev.value_thunk(Value::Attrs(Rc::new(a)))
+    };
+    for &m in modules {
+        let mut v = ev.force(m);
+        if let Value::Path(p) = &v {
+            v = ev.import(&p.clone());
+        }
+        if matches!(v, Value::Lambda(_)) {
+            v = ev.apply(v, args, None);
+        }
+        let Value::Attrs(a) = v else { continue };
+        let mut freeform = a.entries.get("freeformType").map(|e| e.value);
+        if freeform.is_none() {
+            if let Some(cfg) = a
+                .entries
+                .get("config")
+                .and_then(|c| ev.force_attrs(c.value))
+            {
+                if let Some(m) = cfg
+                    .entries
+                    .get("_module")
+                    .and_then(|m| ev.force_attrs(m.value))
+                {
+                    freeform = m.entries.get("freeformType").map(|e| e.value);
+                }
+            }
+        }
+        if let Some(f) = freeform {
+            if let Value::Type(t) = ev.force(f) {
+                return format!("open {name} of {}", phrase(&t, noun_or_composite));
+            }
+        }
+    }
+    name
 }
 
 fn attrs_type(e: &Rc<Type>, lazy: bool, seg: Segment) -> Value {

@@ -46,9 +46,17 @@ pub(crate) fn corpus_schema() -> Schema {
     extract(&FsSource, &ExtractConfig::home_manager(&corpus_hm())).0
 }
 
+/// One option as the module system sees it.
+struct Truth {
+    path: String,
+    shim: bool,
+    ty: Option<String>,
+}
+
 /// Runs `scripts/options-ground-truth/ground-truth.nix` with Nix: every option path the
-/// module system declares in home-manager files, and whether it is a rename/removal shim.
-fn ground_truth() -> Vec<(String, bool)> {
+/// module system declares in home-manager files, its type, and whether it is a
+/// rename/removal shim.
+fn ground_truth() -> Vec<Truth> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let nixpkgs_lib = shared().join("corpus/nixpkgs-lib/lib");
     let out = std::process::Command::new("nix-instantiate")
@@ -66,35 +74,16 @@ fn ground_truth() -> Vec<(String, bool)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    // A tiny reader for the flat records the script prints.
-    let mut result = Vec::new();
-    for rec in text.split("},{") {
-        let field = |name: &str| -> Option<String> {
-            let key = format!("\"{name}\":");
-            let start = rec.find(&key)? + key.len();
-            let rest = &rec[start..];
-            if let Some(r) = rest.strip_prefix('"') {
-                let mut s = String::new();
-                let mut chars = r.chars();
-                while let Some(c) = chars.next() {
-                    match c {
-                        '\\' => s.extend(chars.next()),
-                        '"' => break,
-                        c => s.push(c),
-                    }
-                }
-                Some(s)
-            } else {
-                Some(rest.split([',', '}']).next()?.to_owned())
-            }
-        };
-        let (Some(path), Some(shim)) = (field("path"), field("shim")) else {
-            continue;
-        };
-        result.push((path, shim != "null"));
-    }
-    result
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| Truth {
+            path: r["path"].as_str().unwrap().to_owned(),
+            shim: !r["shim"].is_null(),
+            ty: r["type"].as_str().map(str::to_owned),
+        })
+        .collect()
 }
 
 #[test]
@@ -103,13 +92,13 @@ fn corpus_count_matches_ground_truth() {
     let truth = ground_truth();
     let truth_options: BTreeSet<String> = truth
         .iter()
-        .filter(|(_, shim)| !shim)
-        .map(|(p, _)| p.clone())
+        .filter(|t| !t.shim)
+        .map(|t| t.path.clone())
         .collect();
     let truth_shims: BTreeSet<String> = truth
         .iter()
-        .filter(|(_, shim)| *shim)
-        .map(|(p, _)| p.clone())
+        .filter(|t| t.shim)
+        .map(|t| t.path.clone())
         .collect();
     let ours: BTreeSet<String> = schema.options.iter().map(|o| o.path.to_string()).collect();
     let our_shims: BTreeSet<String> = schema.shims.iter().map(|s| s.from.to_string()).collect();
@@ -138,6 +127,22 @@ fn corpus_count_matches_ground_truth() {
         &missing[..missing.len().min(40)]
     );
     eprintln!("extra (first 20): {:#?}", &extra[..extra.len().min(20)]);
+    // Types rendered like the manual: compared where both sides have the option.
+    let (mut same_type, mut compared) = (0, 0);
+    for t in &truth {
+        let (Some(ty), Some(o)) = (&t.ty, schema.declared(&OptionPath::parse(&t.path))) else {
+            continue;
+        };
+        compared += 1;
+        if &o.ty.description == ty {
+            same_type += 1;
+        }
+    }
+    eprintln!("types: {same_type} of {compared} rendered as the module system does");
+    assert!(
+        same_type * 100 >= compared * 97,
+        "types: {same_type} of {compared}"
+    );
     assert!(
         truth_options.len() > 5000,
         "ground truth looks wrong: {}",
@@ -153,4 +158,19 @@ fn corpus_count_matches_ground_truth() {
         "shims: {shims_found} of {}",
         truth_shims.len()
     );
+}
+
+#[test]
+#[ignore = "debugging aid: writes the extracted schema to $STRATA_DUMP"]
+fn dump_corpus_schema() {
+    let schema = corpus_schema();
+    let mut out = String::new();
+    for o in &schema.options {
+        out.push_str(&format!(
+            "{}\t{}\n",
+            o.path,
+            o.ty.description.replace('\n', "\\n")
+        ));
+    }
+    std::fs::write(std::env::var("STRATA_DUMP").unwrap(), out).unwrap();
 }
