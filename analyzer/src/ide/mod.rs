@@ -1,1 +1,2 @@
 //! Editor features, one file each, returning plain structs (no lsp-types).
+pub mod options;

@@ -899,7 +899,7 @@ impl<'s> Evaluator<'s> {
             Value::Prim(p) => {
                 let mut args = p.args.clone();
                 args.push(x);
-                let site = p.site.or(site);
+                let site = site.or(p.site);
                 if args.len() < p.prim.arity() {
                     Value::Prim(Rc::new(PrimApp {
                         prim: p.prim,
@@ -1070,8 +1070,13 @@ impl Builder {
                         set.entries.insert(k, e);
                     }
                     set.pos = pos;
+                    // Keep the source of the literal (a default's text for hover).
+                    let origin = Some(Pos {
+                        file,
+                        range: s.syntax().text_range(),
+                    });
                     Entry {
-                        value: ev.value_thunk(Value::Attrs(Rc::new(set))),
+                        value: ev.push_thunk(ThunkState::Done(Value::Attrs(Rc::new(set))), origin),
                         pos,
                     }
                 }

@@ -222,6 +222,29 @@ struct Extractor<'s> {
 const MAX_PATH: usize = 24;
 
 impl Extractor<'_> {
+    /// The arguments of a submodule's modules: `name` is the element's placeholder
+    /// (`<name>`), as in the manual.
+    fn submodule_args(&mut self, special: Option<ThunkId>, last: Option<&Segment>) -> ThunkId {
+        let args = self.module_args(special);
+        let Value::Attrs(a) = self.ev.force(args) else {
+            return args;
+        };
+        let mut a = (*a).clone();
+        if let Some(seg) = last {
+            if !a.entries.contains_key("name") {
+                let name = self.ev.value_thunk(Value::Str(Rc::from(seg.to_string())));
+                a.entries.insert(
+                    Rc::from("name"),
+                    Entry {
+                        value: name,
+                        pos: None,
+                    },
+                );
+            }
+        }
+        self.ev.value_thunk(Value::Attrs(Rc::new(a)))
+    }
+
     /// The arguments a module function receives.
     fn module_args(&mut self, special: Option<ThunkId>) -> ThunkId {
         let mut a = Attrs {
@@ -548,7 +571,7 @@ impl Extractor<'_> {
                 modules,
                 special_args,
             } => {
-                let args = self.module_args(*special_args);
+                let args = self.submodule_args(*special_args, prefix.last());
                 for &m in modules.clone().iter() {
                     self.module(m, &prefix, args, None, 0);
                 }
