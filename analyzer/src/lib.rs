@@ -2,6 +2,7 @@
 //! and one pure function per editor feature. No file or network IO lives here.
 
 pub mod db;
+pub mod flake;
 pub mod ide;
 pub mod options;
 pub mod syntax;

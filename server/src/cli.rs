@@ -32,4 +32,6 @@ pub enum Command {
     Lsp(crate::commands::lsp::LspArgs),
     /// Parse files; exit 0 iff there is no syntax error.
     Parse(crate::commands::parse::ParseArgs),
+    /// Flake lock files: show the lock tree, check lock drift.
+    Flake(crate::commands::flake::FlakeArgs),
 }

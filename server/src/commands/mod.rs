@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod flake;
 pub mod lsp;
 pub mod parse;
 
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Lsp(args) => lsp::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Flake(args) => flake::run(args),
     }
 }
