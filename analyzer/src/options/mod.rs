@@ -12,6 +12,7 @@ mod tests;
 
 pub use eval::SourceTree;
 pub use extract::{extract, ExtractConfig, ExtractStats};
+pub use rowan::TextRange;
 pub use schema::{
     Child, Declaration, Lookup, OptionDecl, OptionPath, OptionShim, OptionType, Schema, Segment,
     ShimKind, TypeShape,

@@ -1856,15 +1856,8 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, p: Prim, args: &[ThunkId], site: Opti
                 .get("lazy")
                 .and_then(|l| bool_of(ev, l.value))
                 .unwrap_or(false);
-            let placeholder = s
-                .entries
-                .get("placeholder")
-                .and_then(|l| str_of(ev, l.value));
-            let seg = match placeholder {
-                Some(p) => Segment::Name(format!("<{p}>")),
-                None => Segment::AnyName,
-            };
-            attrs_type(&e, lazy, seg)
+            // A custom `placeholder` (`<user>`) still stands for any name; paths show `<name>`.
+            attrs_type(&e, lazy, Segment::AnyName)
         }
         P::NullOr => {
             let e = type_of(ev, a(0));

@@ -56,18 +56,31 @@ impl OptionPath {
     pub fn parse(s: &str) -> OptionPath {
         let mut segs = Vec::new();
         let mut cur = String::new();
+        // A quoted segment is always a literal name (`"*"` is not the list wildcard).
+        let mut was_quoted = false;
         let mut quoted = false;
         let mut chars = s.chars();
+        let finish = |cur: &mut String, was_quoted: &mut bool, segs: &mut Vec<Segment>| {
+            let text = std::mem::take(cur);
+            segs.push(if std::mem::take(was_quoted) {
+                Segment::Name(text)
+            } else {
+                Segment::parse(&text)
+            });
+        };
         while let Some(c) = chars.next() {
             match c {
-                '"' => quoted = !quoted,
+                '"' => {
+                    quoted = !quoted;
+                    was_quoted = true;
+                }
                 '\\' if quoted => cur.extend(chars.next()),
-                '.' if !quoted => segs.push(Segment::parse(&std::mem::take(&mut cur))),
+                '.' if !quoted => finish(&mut cur, &mut was_quoted, &mut segs),
                 c => cur.push(c),
             }
         }
-        if !cur.is_empty() || !segs.is_empty() {
-            segs.push(Segment::parse(&cur));
+        if !cur.is_empty() || was_quoted || !segs.is_empty() {
+            finish(&mut cur, &mut was_quoted, &mut segs);
         }
         OptionPath(segs)
     }

@@ -174,3 +174,25 @@ fn dump_corpus_schema() {
     }
     std::fs::write(std::env::var("STRATA_DUMP").unwrap(), out).unwrap();
 }
+
+#[test]
+fn option_paths_round_trip_through_text() {
+    for text in [
+        "programs.git.enable",
+        "home.file.<name>.source",
+        "programs.git.includes.*.path",
+        "programs.ssh.settings.\"*\".AddKeysToAgent",
+        "xdg.configFile.\"a.b\".text",
+    ] {
+        let p = OptionPath::parse(text);
+        assert_eq!(p.to_string(), text);
+    }
+    assert_eq!(
+        OptionPath::parse("a.\"*\".*").0,
+        vec![
+            Segment::Name("a".into()),
+            Segment::Name("*".into()),
+            Segment::AnyIndex
+        ]
+    );
+}
