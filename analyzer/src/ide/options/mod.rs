@@ -394,3 +394,131 @@ pub(crate) fn closest<'a>(
         .min_by_key(|(d, c)| (*d, c.len()))
         .map(|(_, c)| c)
 }
+
+/// Whether a file is a configuration module the option features apply to: a function
+/// taking module arguments (`{ config, lib, pkgs, ... }:`), or a file named like one
+/// (`home.nix`, `configuration.nix`) whose value is a set or a function. Flakes and
+/// package expressions are left alone.
+pub fn is_config_module(root: &ast::Root, file_name: &str) -> bool {
+    let base = file_name.rsplit('/').next().unwrap_or(file_name);
+    if base == "flake.nix" {
+        return false;
+    }
+    let mut e = match root.expr() {
+        Some(e) => strip_parens(e),
+        None => return false,
+    };
+    if let ast::Expr::Lambda(l) = &e {
+        if let Some(ast::Param::Pattern(p)) = l.param() {
+            let module_args = p.pat_entries().any(|entry| {
+                entry.ident().is_some_and(|i| {
+                    matches!(
+                        i.name().as_str(),
+                        "config" | "lib" | "options" | "modulesPath" | "osConfig"
+                    )
+                })
+            });
+            if module_args && p.has_ellipsis() {
+                return true;
+            }
+        }
+        match l.body() {
+            Some(b) => e = strip_parens(b),
+            None => return false,
+        }
+    }
+    matches!(
+        base,
+        "home.nix" | "configuration.nix" | "hardware-configuration.nix"
+    ) && matches!(
+        e,
+        ast::Expr::AttrSet(_) | ast::Expr::LetIn(_) | ast::Expr::With(_)
+    )
+}
+
+/// Which of several schemas (home-manager, NixOS) fits a module best: the one that
+/// declares most of the top-level names it sets. `None` when it sets nothing known.
+pub fn pick_schema(root: &ast::Root, schemas: &[&crate::options::Schema]) -> Option<usize> {
+    let module = ConfigModule::of(root);
+    let mut roots: Vec<&str> = module
+        .bindings
+        .iter()
+        .filter(|b| b.first == 0)
+        .map(|b| b.path[0].as_str())
+        .filter(|n| !BUILTIN_ROOTS.contains(n))
+        .collect();
+    roots.sort_unstable();
+    roots.dedup();
+    if schemas.len() == 1 {
+        return Some(0);
+    }
+    schemas
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let known = roots
+                .iter()
+                .filter(|r| !s.children(&[r.to_string()]).is_empty())
+                .count();
+            (known, std::cmp::Reverse(i), i)
+        })
+        .filter(|(known, _, _)| *known > 0)
+        .max()
+        .map(|(_, _, i)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(src: &str, name: &str) -> bool {
+        is_config_module(&crate::syntax::parse(src).root(), name)
+    }
+
+    #[test]
+    fn which_files_are_configuration_modules() {
+        assert!(module("{ config, lib, pkgs, ... }: { }", "/x/git.nix"));
+        assert!(module(
+            "{ pkgs, ... }: { home.packages = [ ]; }",
+            "/x/home.nix"
+        ));
+        assert!(module("{ programs.git.enable = true; }", "/x/home.nix"));
+        assert!(!module("{ programs.git.enable = true; }", "/x/other.nix"));
+        assert!(!module(
+            "{ stdenv, fetchurl }: stdenv.mkDerivation { }",
+            "/x/default.nix"
+        ));
+        assert!(!module(
+            "{ inputs = { }; outputs = { ... }: { }; }",
+            "/x/flake.nix"
+        ));
+        assert!(!module("{ lib, ... }: { }", "/x/flake.nix"));
+    }
+
+    #[test]
+    fn picks_the_schema_that_knows_the_names() {
+        let hm = super::fixture::fixture_schema();
+        let nixos = crate::options::Schema::new(
+            "/nixpkgs".into(),
+            vec![crate::options::OptionDecl {
+                path: crate::options::OptionPath::parse("boot.loader.timeout"),
+                ty: crate::options::OptionType::unknown(),
+                default: None,
+                example: None,
+                description: None,
+                read_only: false,
+                hidden: false,
+                internal: false,
+                declaration: None,
+            }],
+            Vec::new(),
+        );
+        let pick = |src: &str| pick_schema(&crate::syntax::parse(src).root(), &[&hm, &nixos]);
+        assert_eq!(
+            pick("{ programs.git.enable = true; home.username = \"a\"; }"),
+            Some(0)
+        );
+        assert_eq!(pick("{ ... }: { boot.loader.timeout = 3; }"), Some(1));
+        assert_eq!(pick("{ ... }: { nothing.known = 1; }"), None);
+    }
+}
