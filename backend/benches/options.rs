@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use criterion::{black_box, Criterion};
+use std::hint::black_box;
+
+use criterion::Criterion;
 use strata_analyzer::ide::options::{completion, diagnostics, hover};
 use strata_analyzer::options::{extract, ExtractConfig};
 use strata_backend::options_source::{load_schema, FsSource, OptionSource, SchemaKind};
