@@ -10,7 +10,9 @@ use rowan::GreenNode;
 use crate::def::liveness::Liveness;
 use crate::def::scope::{ModuleScopes, NameResolution};
 use crate::def::{lower, Module, ModuleSourceMap, TextRange};
+use crate::options::Schema;
 use crate::settings::Settings;
+use crate::syntax::ast::AstNode;
 use crate::syntax::{self, LineIndex, SyntaxNode};
 
 /// One Nix file: its absolute path (with `/` separators) and its current text.
@@ -35,11 +37,22 @@ pub struct Workspace {
     pub settings: Settings,
 }
 
+/// Option schemas of the workspace's module trees (home-manager, NixOS), set by the
+/// server from their sources; configuration modules are checked against them.
+#[salsa::input(debug)]
+pub struct OptionSchemas {
+    /// The schemas, in the server's order of preference.
+    #[returns(ref)]
+    pub schemas: Vec<Arc<Schema>>,
+}
+
 /// The database trait every query takes.
 #[salsa::db]
 pub trait Db: salsa::Database {
     /// The workspace input of this database.
     fn workspace(&self) -> Workspace;
+    /// The option schemas input of this database.
+    fn option_schemas(&self) -> OptionSchemas;
 }
 
 /// The concrete database: cheap to clone (a clone is a snapshot for one request).
@@ -48,6 +61,7 @@ pub trait Db: salsa::Database {
 pub struct RootDatabase {
     storage: salsa::Storage<Self>,
     workspace: Option<Workspace>,
+    option_schemas: Option<OptionSchemas>,
 }
 
 #[salsa::db]
@@ -56,7 +70,12 @@ impl salsa::Database for RootDatabase {}
 #[salsa::db]
 impl Db for RootDatabase {
     fn workspace(&self) -> Workspace {
-        self.workspace.expect("RootDatabase::new sets the workspace")
+        self.workspace
+            .expect("RootDatabase::new sets the workspace")
+    }
+    fn option_schemas(&self) -> OptionSchemas {
+        self.option_schemas
+            .expect("RootDatabase::new sets the option schemas")
     }
 }
 
@@ -91,8 +110,10 @@ impl RootDatabase {
         let mut db = RootDatabase {
             storage,
             workspace: None,
+            option_schemas: None,
         };
         db.workspace = Some(Workspace::new(&db, BTreeMap::new(), Settings::default()));
+        db.option_schemas = Some(OptionSchemas::new(&db, Vec::new()));
         db
     }
 
@@ -116,6 +137,15 @@ impl RootDatabase {
     /// The file at a path, if loaded.
     pub fn file(&self, path: &str) -> Option<SourceFile> {
         self.workspace().files(self).get(path).copied()
+    }
+
+    /// Replaces the option schemas (only when they differ).
+    pub fn set_option_schemas(&mut self, schemas: Vec<Arc<Schema>>) {
+        use salsa::Setter;
+        let input = self.option_schemas();
+        if input.schemas(self) != &schemas {
+            input.set_schemas(self).to(schemas);
+        }
     }
 
     /// Replaces the settings (only when they differ, so equal settings keep every memo).
@@ -211,6 +241,40 @@ pub fn liveness(db: &dyn Db, file: SourceFile) -> Arc<Liveness> {
 #[salsa::tracked(returns(clone))]
 pub fn diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::diagnostics::Diagnostic>> {
     Arc::new(crate::ide::diagnostics::compute(db, file))
+}
+
+/// The option schema that applies to a file: `None` unless it is a configuration module
+/// and one of the schemas knows what it sets.
+#[salsa::tracked(returns(clone))]
+pub fn option_schema(db: &dyn Db, file: SourceFile) -> Option<Arc<Schema>> {
+    let schemas = db.option_schemas().schemas(db);
+    if schemas.is_empty() {
+        return None;
+    }
+    let root = crate::syntax::ast::Root::cast(parse(db, file).syntax())?;
+    if !crate::ide::options::is_config_module(&root, file.path(db)) {
+        return None;
+    }
+    let refs: Vec<&Schema> = schemas.iter().map(|s| &**s).collect();
+    let i = crate::ide::options::pick_schema(&root, &refs)?;
+    Some(schemas[i].clone())
+}
+
+/// Option diagnostics of a configuration module (with their quick fixes).
+#[salsa::tracked(returns(clone))]
+pub fn option_diagnostics(
+    db: &dyn Db,
+    file: SourceFile,
+) -> Arc<Vec<crate::ide::options::diagnostics::OptionDiagnostic>> {
+    let Some(schema) = option_schema(db, file) else {
+        return Arc::new(Vec::new());
+    };
+    let Some(root) = crate::syntax::ast::Root::cast(parse(db, file).syntax()) else {
+        return Arc::new(Vec::new());
+    };
+    Arc::new(crate::ide::options::diagnostics::option_diagnostics(
+        &root, &schema,
+    ))
 }
 
 /// Paths of the files a file imports with `import ./relative/path` (resolved, not checked).
@@ -331,16 +395,33 @@ mod tests {
         db.set_file("/w/a.nix", "let  x = \"a b\";\n in x".into());
         run_all(&db, &[a, b]);
         let executed = take(&log);
-        assert!(executed.contains(&key("module_with_source_map", a)), "{executed:?}");
+        assert!(
+            executed.contains(&key("module_with_source_map", a)),
+            "{executed:?}"
+        );
         assert!(!executed.contains(&key("scopes", a)), "{executed:?}");
-        assert!(!executed.contains(&key("name_resolution", a)), "{executed:?}");
+        assert!(
+            !executed.contains(&key("name_resolution", a)),
+            "{executed:?}"
+        );
         // Whitespace inside a string changes a.nix's module, never b.nix's analysis.
         db.set_file("/w/a.nix", "let  x = \"a  b\";\n in x".into());
         run_all(&db, &[a, b]);
         let executed = take(&log);
-        assert!(executed.contains(&key("name_resolution", a)), "{executed:?}");
-        assert!(!executed.contains(&key("name_resolution", b)), "{executed:?}");
-        assert!(!executed.iter().any(|e| e.ends_with(&format!("({:?})", b.as_id()))), "{executed:?}");
+        assert!(
+            executed.contains(&key("name_resolution", a)),
+            "{executed:?}"
+        );
+        assert!(
+            !executed.contains(&key("name_resolution", b)),
+            "{executed:?}"
+        );
+        assert!(
+            !executed
+                .iter()
+                .any(|e| e.ends_with(&format!("({:?})", b.as_id()))),
+            "{executed:?}"
+        );
     }
 
     #[test]
@@ -358,9 +439,15 @@ mod tests {
 
     #[test]
     fn resolves_relative_paths() {
-        assert_eq!(resolve_path("/w/a/b.nix", "./c.nix").as_deref(), Some("/w/a/c.nix"));
+        assert_eq!(
+            resolve_path("/w/a/b.nix", "./c.nix").as_deref(),
+            Some("/w/a/c.nix")
+        );
         assert_eq!(resolve_path("/w/a/b.nix", "../../x").as_deref(), Some("/x"));
-        assert_eq!(resolve_path("/w/a/b.nix", "/etc/nixos/").as_deref(), Some("/etc/nixos"));
+        assert_eq!(
+            resolve_path("/w/a/b.nix", "/etc/nixos/").as_deref(),
+            Some("/etc/nixos")
+        );
         assert_eq!(resolve_path("/w/a/b.nix", "<nixpkgs>"), None);
     }
 }

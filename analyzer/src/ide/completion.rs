@@ -28,6 +28,12 @@ pub enum CompletionKind {
     BuiltinConstant,
     /// A keyword.
     Keyword,
+    /// An option of a configuration module.
+    Option,
+    /// A set of options (a path prefix).
+    OptionSet,
+    /// A value for an option (`true`, an enum member).
+    OptionValue,
 }
 
 /// One completion item.
@@ -45,10 +51,40 @@ pub struct CompletionItem {
     pub replace: TextRange,
 }
 
+/// Option names and values, in a configuration module with a schema.
+fn option_completions(db: &dyn Db, pos: FilePos) -> Option<Vec<CompletionItem>> {
+    use crate::ide::options::completion::{self as oc, OptionCompletionKind};
+    let schema = db::option_schema(db, pos.file)?;
+    let root = ast::Root::cast(db::parse(db, pos.file).syntax())?;
+    let items = oc::option_completions(&root, pos.file.text(db), &schema, pos.offset);
+    if items.is_empty() {
+        return None;
+    }
+    Some(
+        items
+            .into_iter()
+            .map(|c| CompletionItem {
+                label: c.label,
+                kind: match c.kind {
+                    OptionCompletionKind::Option => CompletionKind::Option,
+                    OptionCompletionKind::OptionSet => CompletionKind::OptionSet,
+                    OptionCompletionKind::Value => CompletionKind::OptionValue,
+                },
+                detail: c.detail,
+                documentation: c.documentation,
+                replace: c.replace,
+            })
+            .collect(),
+    )
+}
+
 const EXPR_KEYWORDS: &[&str] = &["assert", "if", "let", "rec", "with"];
 
 /// Completions at a position.
 pub fn completions(db: &dyn Db, pos: FilePos) -> Option<Vec<CompletionItem>> {
+    if let Some(items) = option_completions(db, pos) {
+        return Some(items);
+    }
     let root = db::parse(db, pos.file).syntax();
     let token = root.token_at_offset(pos.offset).left_biased()?;
     let (replace, before) = if matches!(
@@ -114,7 +150,11 @@ pub fn completions(db: &dyn Db, pos: FilePos) -> Option<Vec<CompletionItem>> {
             SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_ATTRPATH
         )
     });
-    let keywords: &[&str] = if in_bindings { &["inherit"] } else { EXPR_KEYWORDS };
+    let keywords: &[&str] = if in_bindings {
+        &["inherit"]
+    } else {
+        EXPR_KEYWORDS
+    };
     for kw in keywords {
         items.push(CompletionItem {
             label: kw.to_string(),
@@ -150,7 +190,11 @@ fn attr_completions(
 ) -> Option<Vec<CompletionItem>> {
     let select = dot
         .parent_ancestors()
-        .find_map(|n| ast::Select::cast(n.clone()).map(Into::into).or_else(|| ast::HasAttr::cast(n).map(Into::into)))
+        .find_map(|n| {
+            ast::Select::cast(n.clone())
+                .map(Into::into)
+                .or_else(|| ast::HasAttr::cast(n).map(Into::into))
+        })
         .map(|e: ast::Expr| e)?;
     let (set_expr, attrpath) = match &select {
         ast::Expr::Select(s) => (s.expr()?, s.attrpath()),
@@ -219,9 +263,12 @@ pub fn static_attrs(
                 .map(|(n, _)| (module.names[*n].text.to_string(), None))
                 .collect(),
         ),
-        Expr::Reference(name) if &**name == "builtins" => {
-            Some(BUILTINS.iter().map(|b| (b.name.to_string(), Some(b))).collect())
-        }
+        Expr::Reference(name) if &**name == "builtins" => Some(
+            BUILTINS
+                .iter()
+                .map(|b| (b.name.to_string(), Some(b)))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -343,7 +390,10 @@ let lib = import ./lib.nix { }; in lib.mk$0
         let f = Fixture::new("builtins.attrN$0");
         let items = super::completions(&f.db, f.pos()).unwrap();
         let item = items.iter().find(|i| i.label == "attrNames").unwrap();
-        assert_eq!(item.detail.as_deref(), Some("attrNames :: AttrSet -> [String]"));
+        assert_eq!(
+            item.detail.as_deref(),
+            Some("attrNames :: AttrSet -> [String]")
+        );
         assert_eq!(f.text_of(item.replace), "attrN");
     }
 }

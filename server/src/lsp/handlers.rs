@@ -99,6 +99,11 @@ fn location(
             let text = f.text(db);
             super::convert::PositionMap::new(text).range(text, r)
         }
+        // Not loaded (an option's declaring module): read it for the position.
+        (Some(r), None) => match std::fs::read_to_string(path) {
+            Ok(text) => super::convert::PositionMap::new(&text).range(&text, r),
+            Err(_) => Range::default(),
+        },
         _ => Range::default(),
     };
     Some(Location::new(uri, lsp_range))
@@ -165,6 +170,9 @@ pub fn completion(
                 ide::completion::CompletionKind::BuiltinFunction => CompletionItemKind::FUNCTION,
                 ide::completion::CompletionKind::BuiltinConstant => CompletionItemKind::CONSTANT,
                 ide::completion::CompletionKind::Keyword => CompletionItemKind::KEYWORD,
+                ide::completion::CompletionKind::Option => CompletionItemKind::PROPERTY,
+                ide::completion::CompletionKind::OptionSet => CompletionItemKind::MODULE,
+                ide::completion::CompletionKind::OptionValue => CompletionItemKind::VALUE,
             }),
             detail: it.detail,
             documentation: it.documentation.map(|d| {
@@ -321,7 +329,11 @@ fn symbol_kind(kind: ide::symbols::SymbolKind) -> SymbolKind {
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must still be filled in.
 fn to_lsp_symbol(db: &RootDatabase, ctx: &DocContext, s: ide::symbols::Symbol) -> DocumentSymbol {
     DocumentSymbol {
-        name: if s.name.is_empty() { "<empty>".into() } else { s.name },
+        name: if s.name.is_empty() {
+            "<empty>".into()
+        } else {
+            s.name
+        },
         detail: s.detail,
         kind: symbol_kind(s.kind),
         tags: None,
@@ -357,7 +369,9 @@ pub fn workspace_symbols(db: &RootDatabase, query: &str) -> Result<Option<Vec<Sy
     let mut out = Vec::new();
     for (file, sym) in ide::symbols::workspace_symbols(db, query) {
         let path = file.path(db);
-        let Some(uri) = path_to_uri(path) else { continue };
+        let Some(uri) = path_to_uri(path) else {
+            continue;
+        };
         let text = file.text(db);
         let map = super::convert::PositionMap::new(text);
         out.push(SymbolInformation {
@@ -405,7 +419,7 @@ pub fn folding_ranges(db: &RootDatabase, ctx: &DocContext) -> Result<Option<Vec<
             .into_iter()
             .filter_map(|f| {
                 let r = ctx.map.range(text, f.range);
-                (r.end.line > r.start.line).then(|| FoldingRange {
+                (r.end.line > r.start.line).then_some(FoldingRange {
                     start_line: r.start.line,
                     start_character: None,
                     end_line: r.end.line,

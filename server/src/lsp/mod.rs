@@ -8,6 +8,7 @@
 mod convert;
 mod dispatch;
 mod handlers;
+mod options;
 mod server;
 pub mod settings;
 mod transport;

@@ -55,6 +55,8 @@ pub struct State {
     pub pull_configuration: bool,
     /// Last semantic tokens sent per document (for delta requests).
     pub last_tokens: HashMap<Url, (String, Vec<SemanticToken>)>,
+    /// Workspace folders (option sources are found from them).
+    pub roots: Vec<std::path::PathBuf>,
     next_result_id: u64,
 }
 
@@ -107,6 +109,7 @@ impl StrataServer {
                 settings: ServerSettings::default(),
                 pull_configuration: false,
                 last_tokens: HashMap::new(),
+                roots: Vec::new(),
                 next_result_id: 0,
             })),
             queue: Arc::new(DiagnosticsQueue::default()),
@@ -117,7 +120,9 @@ impl StrataServer {
     pub fn snapshot(&self, uri: &Url) -> Result<(RootDatabase, DocContext)> {
         let state = self.state.lock().unwrap();
         let doc = state.docs.get(uri).ok_or_else(|| {
-            Error::invalid_params(format!("{uri} is not open (send textDocument/didOpen first)"))
+            Error::invalid_params(format!(
+                "{uri} is not open (send textDocument/didOpen first)"
+            ))
         })?;
         let ctx = DocContext {
             uri: uri.clone(),
@@ -142,6 +147,27 @@ impl StrataServer {
         let mut state = self.state.lock().unwrap();
         state.db.set_settings(settings.analyzer.clone());
         state.settings = settings;
+        let uris: Vec<Url> = state.docs.keys().cloned().collect();
+        drop(state);
+        for uri in uris {
+            self.queue.push(uri);
+        }
+    }
+
+    /// Finds the option sources again and loads their schemas (off the async threads),
+    /// then rechecks the open documents.
+    async fn reload_option_schemas(&self) {
+        let (roots, raw) = {
+            let state = self.state.lock().unwrap();
+            (state.roots.clone(), state.settings.raw.clone())
+        };
+        let loaded = tokio::task::spawn_blocking(move || super::options::load(&roots, &raw)).await;
+        let Ok(schemas) = loaded else {
+            tracing::warn!("options: loading the option schemas failed");
+            return;
+        };
+        let mut state = self.state.lock().unwrap();
+        state.db.set_option_schemas(schemas);
         let uris: Vec<Url> = state.docs.keys().cloned().collect();
         drop(state);
         for uri in uris {
@@ -232,7 +258,9 @@ impl StrataServer {
         {
             let mut state = self.state.lock().unwrap();
             let file = state.db.set_file(&path, text);
-            state.docs.insert(uri.clone(), Document { file, version, map });
+            state
+                .docs
+                .insert(uri.clone(), Document { file, version, map });
         }
         self.queue.push(uri);
     }
@@ -243,7 +271,11 @@ fn load_imports(state: &Mutex<State>, paths: Vec<String>) {
     let mut loaded = Vec::new();
     for path in paths {
         let p = std::path::Path::new(&path);
-        let p = if p.is_dir() { p.join("default.nix") } else { p.to_path_buf() };
+        let p = if p.is_dir() {
+            p.join("default.nix")
+        } else {
+            p.to_path_buf()
+        };
         match std::fs::metadata(&p) {
             Ok(m) if m.is_file() && m.len() <= MAX_IMPORTED_FILE_BYTES => {
                 if let Ok(text) = std::fs::read_to_string(&p) {
@@ -274,7 +306,9 @@ pub fn uri_to_path(uri: &Url) -> String {
 
 /// The URI of an analyzer path.
 pub fn path_to_uri(path: &str) -> Option<Url> {
-    Url::from_file_path(path).ok().or_else(|| Url::parse(path).ok())
+    Url::from_file_path(path)
+        .ok()
+        .or_else(|| Url::parse(path).ok())
 }
 
 #[tower_lsp::async_trait]
@@ -282,6 +316,18 @@ impl LanguageServer for StrataServer {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         {
             let mut state = self.state.lock().unwrap();
+            #[allow(deprecated)]
+            let root_uri = params.root_uri.clone();
+            state.roots = match &params.workspace_folders {
+                Some(folders) if !folders.is_empty() => folders
+                    .iter()
+                    .map(|f| std::path::PathBuf::from(uri_to_path(&f.uri)))
+                    .collect(),
+                _ => root_uri
+                    .iter()
+                    .map(|u| std::path::PathBuf::from(uri_to_path(u)))
+                    .collect(),
+            };
             state.pull_configuration = params
                 .capabilities
                 .workspace
@@ -311,6 +357,7 @@ impl LanguageServer for StrataServer {
         if pull {
             self.pull_configuration().await;
         }
+        self.reload_option_schemas().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -371,9 +418,14 @@ impl LanguageServer for StrataServer {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let before = self.state.lock().unwrap().settings.raw["options"].clone();
         match ServerSettings::from_any(&params.settings) {
             Some(s) if params.settings != Value::Null => self.apply_settings(s),
             _ => self.pull_configuration().await,
+        }
+        let after = self.state.lock().unwrap().settings.raw["options"].clone();
+        if before != after {
+            self.reload_option_schemas().await;
         }
     }
 
@@ -417,9 +469,11 @@ impl LanguageServer for StrataServer {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        self.with_doc("prepareRename", &params.text_document.uri, move |db, ctx| {
-            handlers::prepare_rename(db, ctx, params.position)
-        })
+        self.with_doc(
+            "prepareRename",
+            &params.text_document.uri,
+            move |db, ctx| handlers::prepare_rename(db, ctx, params.position),
+        )
         .await
     }
 
@@ -437,9 +491,11 @@ impl LanguageServer for StrataServer {
         params: DocumentHighlightParams,
     ) -> Result<Option<Vec<DocumentHighlight>>> {
         let pos = params.text_document_position_params;
-        self.with_doc("documentHighlight", &pos.text_document.uri, move |db, ctx| {
-            handlers::document_highlight(db, ctx, pos.position)
-        })
+        self.with_doc(
+            "documentHighlight",
+            &pos.text_document.uri,
+            move |db, ctx| handlers::document_highlight(db, ctx, pos.position),
+        )
         .await
     }
 
@@ -447,9 +503,11 @@ impl LanguageServer for StrataServer {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        self.with_doc("documentSymbol", &params.text_document.uri, move |db, ctx| {
-            handlers::document_symbols(db, ctx)
-        })
+        self.with_doc(
+            "documentSymbol",
+            &params.text_document.uri,
+            handlers::document_symbols,
+        )
         .await
     }
 
@@ -469,9 +527,11 @@ impl LanguageServer for StrataServer {
         params: SelectionRangeParams,
     ) -> Result<Option<Vec<SelectionRange>>> {
         let positions = params.positions;
-        self.with_doc("selectionRange", &params.text_document.uri, move |db, ctx| {
-            handlers::selection_ranges(db, ctx, &positions)
-        })
+        self.with_doc(
+            "selectionRange",
+            &params.text_document.uri,
+            move |db, ctx| handlers::selection_ranges(db, ctx, &positions),
+        )
         .await
     }
 
@@ -534,9 +594,11 @@ impl LanguageServer for StrataServer {
     ) -> Result<Option<SemanticTokensRangeResult>> {
         let range = params.range;
         let data = self
-            .with_doc("semanticTokens", &params.text_document.uri, move |db, ctx| {
-                handlers::semantic_tokens(db, ctx, Some(range))
-            })
+            .with_doc(
+                "semanticTokens",
+                &params.text_document.uri,
+                move |db, ctx| handlers::semantic_tokens(db, ctx, Some(range)),
+            )
             .await?;
         Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens {
             result_id: None,
