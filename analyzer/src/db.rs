@@ -10,7 +10,9 @@ use rowan::GreenNode;
 use crate::def::liveness::Liveness;
 use crate::def::scope::{ModuleScopes, NameResolution};
 use crate::def::{lower, Module, ModuleSourceMap, TextRange};
+use crate::options::Schema;
 use crate::settings::Settings;
+use crate::syntax::ast::AstNode;
 use crate::syntax::{self, LineIndex, SyntaxNode};
 
 /// One Nix file: its absolute path (with `/` separators) and its current text.
@@ -53,11 +55,22 @@ pub struct Workspace {
     pub settings: Settings,
 }
 
+/// Option schemas of the workspace's module trees (home-manager, NixOS), set by the
+/// server from their sources; configuration modules are checked against them.
+#[salsa::input(debug)]
+pub struct OptionSchemas {
+    /// The schemas, in the server's order of preference.
+    #[returns(ref)]
+    pub schemas: Vec<Arc<Schema>>,
+}
+
 /// The database trait every query takes.
 #[salsa::db]
 pub trait Db: salsa::Database {
     /// The workspace input of this database.
     fn workspace(&self) -> Workspace;
+    /// The option schemas input of this database.
+    fn option_schemas(&self) -> OptionSchemas;
 }
 
 /// The concrete database: cheap to clone (a clone is a snapshot for one request).
@@ -66,6 +79,7 @@ pub trait Db: salsa::Database {
 pub struct RootDatabase {
     storage: salsa::Storage<Self>,
     workspace: Option<Workspace>,
+    option_schemas: Option<OptionSchemas>,
 }
 
 #[salsa::db]
@@ -76,6 +90,10 @@ impl Db for RootDatabase {
     fn workspace(&self) -> Workspace {
         self.workspace
             .expect("RootDatabase::new sets the workspace")
+    }
+    fn option_schemas(&self) -> OptionSchemas {
+        self.option_schemas
+            .expect("RootDatabase::new sets the option schemas")
     }
 }
 
@@ -110,6 +128,7 @@ impl RootDatabase {
         let mut db = RootDatabase {
             storage,
             workspace: None,
+            option_schemas: None,
         };
         db.workspace = Some(Workspace::new(
             &db,
@@ -117,6 +136,7 @@ impl RootDatabase {
             BTreeMap::new(),
             Settings::default(),
         ));
+        db.option_schemas = Some(OptionSchemas::new(&db, Vec::new()));
         db
     }
 
@@ -172,6 +192,15 @@ impl RootDatabase {
     /// The lock of flake directory `dir`, if the server has read it.
     pub fn flake_lock(&self, dir: &str) -> Option<FlakeLockFile> {
         self.workspace().flake_locks(self).get(dir).copied()
+    }
+
+    /// Replaces the option schemas (only when they differ).
+    pub fn set_option_schemas(&mut self, schemas: Vec<Arc<Schema>>) {
+        use salsa::Setter;
+        let input = self.option_schemas();
+        if input.schemas(self) != &schemas {
+            input.set_schemas(self).to(schemas);
+        }
     }
 
     /// Replaces the settings (only when they differ, so equal settings keep every memo).
@@ -285,6 +314,40 @@ pub fn liveness(db: &dyn Db, file: SourceFile) -> Arc<Liveness> {
 #[salsa::tracked(returns(clone))]
 pub fn diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::diagnostics::Diagnostic>> {
     Arc::new(crate::ide::diagnostics::compute(db, file))
+}
+
+/// The option schema that applies to a file: `None` unless it is a configuration module
+/// and one of the schemas knows what it sets.
+#[salsa::tracked(returns(clone))]
+pub fn option_schema(db: &dyn Db, file: SourceFile) -> Option<Arc<Schema>> {
+    let schemas = db.option_schemas().schemas(db);
+    if schemas.is_empty() {
+        return None;
+    }
+    let root = crate::syntax::ast::Root::cast(parse(db, file).syntax())?;
+    if !crate::ide::options::is_config_module(&root, file.path(db)) {
+        return None;
+    }
+    let refs: Vec<&Schema> = schemas.iter().map(|s| &**s).collect();
+    let i = crate::ide::options::pick_schema(&root, &refs)?;
+    Some(schemas[i].clone())
+}
+
+/// Option diagnostics of a configuration module (with their quick fixes).
+#[salsa::tracked(returns(clone))]
+pub fn option_diagnostics(
+    db: &dyn Db,
+    file: SourceFile,
+) -> Arc<Vec<crate::ide::options::diagnostics::OptionDiagnostic>> {
+    let Some(schema) = option_schema(db, file) else {
+        return Arc::new(Vec::new());
+    };
+    let Some(root) = crate::syntax::ast::Root::cast(parse(db, file).syntax()) else {
+        return Arc::new(Vec::new());
+    };
+    Arc::new(crate::ide::options::diagnostics::option_diagnostics(
+        &root, &schema,
+    ))
 }
 
 /// Paths of the files a file imports with `import ./relative/path` (resolved, not checked).

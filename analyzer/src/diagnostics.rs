@@ -42,6 +42,16 @@ pub enum DiagnosticKind {
     UriLiteral,
     /// `or` used as a variable or attribute name.
     OrIdentifier,
+    /// A configuration module sets an option no module declares.
+    UnknownOption,
+    /// A literal of the wrong type for the option it sets.
+    OptionType,
+    /// An option renamed by `mkRenamedOptionModule`/`mkAliasOptionModule`.
+    RenamedOption,
+    /// An option removed by `mkRemovedOptionModule`.
+    RemovedOption,
+    /// An option replaced by `mkChangedOptionModule`/`mkMergedOptionModule`.
+    ChangedOption,
 }
 
 impl DiagnosticKind {
@@ -60,6 +70,11 @@ impl DiagnosticKind {
         DiagnosticKind::LegacyLet,
         DiagnosticKind::UriLiteral,
         DiagnosticKind::OrIdentifier,
+        DiagnosticKind::UnknownOption,
+        DiagnosticKind::OptionType,
+        DiagnosticKind::RenamedOption,
+        DiagnosticKind::RemovedOption,
+        DiagnosticKind::ChangedOption,
     ];
 
     /// The stable code shown to users and matched by `diagnostics.ignored`.
@@ -78,6 +93,11 @@ impl DiagnosticKind {
             DiagnosticKind::LegacyLet => "legacy-let",
             DiagnosticKind::UriLiteral => "uri-literal",
             DiagnosticKind::OrIdentifier => "or-identifier",
+            DiagnosticKind::UnknownOption => "unknown-option",
+            DiagnosticKind::OptionType => "option-type",
+            DiagnosticKind::RenamedOption => "renamed-option",
+            DiagnosticKind::RemovedOption => "removed-option",
+            DiagnosticKind::ChangedOption => "changed-option",
         }
     }
 
@@ -86,14 +106,19 @@ impl DiagnosticKind {
         match self {
             DiagnosticKind::SyntaxError
             | DiagnosticKind::DuplicateAttr
-            | DiagnosticKind::UndefinedName => Severity::Error,
+            | DiagnosticKind::UndefinedName
+            | DiagnosticKind::UnknownOption
+            | DiagnosticKind::OptionType
+            | DiagnosticKind::RemovedOption => Severity::Error,
             DiagnosticKind::UnusedBinding
             | DiagnosticKind::UnusedFormal
             | DiagnosticKind::UnusedParam
             | DiagnosticKind::UnusedWith
             | DiagnosticKind::LegacyLet
             | DiagnosticKind::UriLiteral
-            | DiagnosticKind::OrIdentifier => Severity::Warning,
+            | DiagnosticKind::OrIdentifier
+            | DiagnosticKind::RenamedOption
+            | DiagnosticKind::ChangedOption => Severity::Warning,
             DiagnosticKind::UselessRec
             | DiagnosticKind::EmptyLet
             | DiagnosticKind::EmptyInherit => Severity::Hint,
@@ -118,7 +143,11 @@ impl DiagnosticKind {
     pub fn is_deprecated(self) -> bool {
         matches!(
             self,
-            DiagnosticKind::LegacyLet | DiagnosticKind::UriLiteral | DiagnosticKind::OrIdentifier
+            DiagnosticKind::LegacyLet
+                | DiagnosticKind::UriLiteral
+                | DiagnosticKind::OrIdentifier
+                | DiagnosticKind::RenamedOption
+                | DiagnosticKind::ChangedOption
         )
     }
 

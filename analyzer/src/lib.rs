@@ -7,5 +7,6 @@ pub mod def;
 pub mod diagnostics;
 pub mod flake;
 pub mod ide;
+pub mod options;
 pub mod settings;
 pub mod syntax;

@@ -27,6 +27,26 @@ pub fn code_actions(db: &dyn Db, file: SourceFile, range: TextRange) -> Vec<Assi
     let module = db::module(db, file);
     let source_map = db::source_map(db, file);
     let mut out = Vec::new();
+    // Fixes of option diagnostics ("did you mean", renamed options).
+    for d in db::option_diagnostics(db, file).iter() {
+        if d.range.intersect(range).is_none() {
+            continue;
+        }
+        for f in &d.fixes {
+            out.push(Assist {
+                title: f.label.clone(),
+                edits: f
+                    .edits
+                    .iter()
+                    .map(|(r, t)| TextEdit {
+                        range: *r,
+                        new_text: t.clone(),
+                    })
+                    .collect(),
+                preferred: true,
+            });
+        }
+    }
     for d in db::diagnostics(db, file).iter() {
         if d.range.intersect(range).is_none() {
             continue;

@@ -28,6 +28,12 @@ pub enum CompletionKind {
     BuiltinConstant,
     /// A keyword.
     Keyword,
+    /// An option of a configuration module.
+    Option,
+    /// A set of options (a path prefix).
+    OptionSet,
+    /// A value for an option (`true`, an enum member).
+    OptionValue,
 }
 
 /// One completion item.
@@ -45,10 +51,40 @@ pub struct CompletionItem {
     pub replace: TextRange,
 }
 
+/// Option names and values, in a configuration module with a schema.
+fn option_completions(db: &dyn Db, pos: FilePos) -> Option<Vec<CompletionItem>> {
+    use crate::ide::options::completion::{self as oc, OptionCompletionKind};
+    let schema = db::option_schema(db, pos.file)?;
+    let root = ast::Root::cast(db::parse(db, pos.file).syntax())?;
+    let items = oc::option_completions(&root, pos.file.text(db), &schema, pos.offset);
+    if items.is_empty() {
+        return None;
+    }
+    Some(
+        items
+            .into_iter()
+            .map(|c| CompletionItem {
+                label: c.label,
+                kind: match c.kind {
+                    OptionCompletionKind::Option => CompletionKind::Option,
+                    OptionCompletionKind::OptionSet => CompletionKind::OptionSet,
+                    OptionCompletionKind::Value => CompletionKind::OptionValue,
+                },
+                detail: c.detail,
+                documentation: c.documentation,
+                replace: c.replace,
+            })
+            .collect(),
+    )
+}
+
 const EXPR_KEYWORDS: &[&str] = &["assert", "if", "let", "rec", "with"];
 
 /// Completions at a position.
 pub fn completions(db: &dyn Db, pos: FilePos) -> Option<Vec<CompletionItem>> {
+    if let Some(items) = option_completions(db, pos) {
+        return Some(items);
+    }
     let root = db::parse(db, pos.file).syntax();
     let token = root.token_at_offset(pos.offset).left_biased()?;
     let (replace, before) = if matches!(

@@ -105,6 +105,16 @@ pub fn compute(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
         }
     }
     syntax_lints(&root, &mut out);
+    for d in db::option_diagnostics(db, file).iter() {
+        let kind = match d.code {
+            "unknown-option" => DiagnosticKind::UnknownOption,
+            "option-type" => DiagnosticKind::OptionType,
+            "renamed-option" => DiagnosticKind::RenamedOption,
+            "removed-option" => DiagnosticKind::RemovedOption,
+            _ => DiagnosticKind::ChangedOption,
+        };
+        out.push(Diagnostic::new(d.range, kind, d.message.clone()));
+    }
     out.retain(|d| settings.is_enabled(d.kind));
     out.sort_by_key(|d| (d.range.start(), d.range.end()));
     out

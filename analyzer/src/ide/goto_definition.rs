@@ -8,6 +8,16 @@ use crate::syntax::SyntaxKind;
 
 /// Where the thing under the cursor is defined.
 pub fn goto_definition(db: &dyn Db, pos: FilePos) -> Option<Vec<NavTarget>> {
+    if let Some(schema) = db::option_schema(db, pos.file) {
+        use crate::syntax::ast::AstNode;
+        let root = crate::syntax::ast::Root::cast(db::parse(db, pos.file).syntax())?;
+        if let Some(d) = crate::ide::options::goto::option_declaration(&root, &schema, pos.offset) {
+            return Some(vec![NavTarget {
+                file: NavFile::Path(d.file),
+                range: Some(d.range),
+            }]);
+        }
+    }
     if let Some(target) = path_target(db, pos) {
         return Some(vec![target]);
     }

@@ -19,6 +19,15 @@ pub struct HoverResult {
 
 /// Hover at a position.
 pub fn hover(db: &dyn Db, pos: FilePos) -> Option<HoverResult> {
+    if let Some(schema) = db::option_schema(db, pos.file) {
+        let root = ast::Root::cast(db::parse(db, pos.file).syntax())?;
+        if let Some(h) = crate::ide::options::hover::option_hover(&root, &schema, pos.offset) {
+            return Some(HoverResult {
+                range: h.range,
+                markdown: h.markdown,
+            });
+        }
+    }
     if let Some(h) = builtin_attr_hover(db, pos) {
         return Some(h);
     }

@@ -13,6 +13,7 @@ pub mod highlight;
 pub mod hover;
 pub mod inlay_hints;
 pub mod links;
+pub mod options;
 pub mod references;
 pub mod rename;
 pub mod selection_range;

@@ -99,6 +99,11 @@ fn location(
             let text = f.text(db);
             super::convert::PositionMap::new(text).range(text, r)
         }
+        // Not loaded (an option's declaring module): read it for the position.
+        (Some(r), None) => match std::fs::read_to_string(path) {
+            Ok(text) => super::convert::PositionMap::new(&text).range(&text, r),
+            Err(_) => Range::default(),
+        },
         _ => Range::default(),
     };
     Some(Location::new(uri, lsp_range))
@@ -191,6 +196,9 @@ fn generic_completion_items(
                 ide::completion::CompletionKind::BuiltinFunction => CompletionItemKind::FUNCTION,
                 ide::completion::CompletionKind::BuiltinConstant => CompletionItemKind::CONSTANT,
                 ide::completion::CompletionKind::Keyword => CompletionItemKind::KEYWORD,
+                ide::completion::CompletionKind::Option => CompletionItemKind::PROPERTY,
+                ide::completion::CompletionKind::OptionSet => CompletionItemKind::MODULE,
+                ide::completion::CompletionKind::OptionValue => CompletionItemKind::VALUE,
             }),
             detail: it.detail,
             documentation: it.documentation.map(|d| {

@@ -9,6 +9,7 @@ mod convert;
 mod dispatch;
 mod flake;
 mod handlers;
+mod options;
 mod server;
 pub mod settings;
 mod transport;

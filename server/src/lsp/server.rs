@@ -57,6 +57,8 @@ pub struct State {
     pub watch_registration: bool,
     /// Last semantic tokens sent per document (for delta requests).
     pub last_tokens: HashMap<Url, (String, Vec<SemanticToken>)>,
+    /// Workspace folders (option sources are found from them).
+    pub roots: Vec<std::path::PathBuf>,
     next_result_id: u64,
 }
 
@@ -110,6 +112,7 @@ impl StrataServer {
                 pull_configuration: false,
                 watch_registration: false,
                 last_tokens: HashMap::new(),
+                roots: Vec::new(),
                 next_result_id: 0,
             })),
             queue: Arc::new(DiagnosticsQueue::default()),
@@ -147,6 +150,27 @@ impl StrataServer {
         let mut state = self.state.lock().unwrap();
         state.db.set_settings(settings.analyzer.clone());
         state.settings = settings;
+        let uris: Vec<Url> = state.docs.keys().cloned().collect();
+        drop(state);
+        for uri in uris {
+            self.queue.push(uri);
+        }
+    }
+
+    /// Finds the option sources again and loads their schemas (off the async threads),
+    /// then rechecks the open documents.
+    async fn reload_option_schemas(&self) {
+        let (roots, raw) = {
+            let state = self.state.lock().unwrap();
+            (state.roots.clone(), state.settings.raw.clone())
+        };
+        let loaded = tokio::task::spawn_blocking(move || super::options::load(&roots, &raw)).await;
+        let Ok(schemas) = loaded else {
+            tracing::warn!("options: loading the option schemas failed");
+            return;
+        };
+        let mut state = self.state.lock().unwrap();
+        state.db.set_option_schemas(schemas);
         let uris: Vec<Url> = state.docs.keys().cloned().collect();
         drop(state);
         for uri in uris {
@@ -342,6 +366,18 @@ impl LanguageServer for StrataServer {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         {
             let mut state = self.state.lock().unwrap();
+            #[allow(deprecated)]
+            let root_uri = params.root_uri.clone();
+            state.roots = match &params.workspace_folders {
+                Some(folders) if !folders.is_empty() => folders
+                    .iter()
+                    .map(|f| std::path::PathBuf::from(uri_to_path(&f.uri)))
+                    .collect(),
+                _ => root_uri
+                    .iter()
+                    .map(|u| std::path::PathBuf::from(uri_to_path(u)))
+                    .collect(),
+            };
             state.pull_configuration = params
                 .capabilities
                 .workspace
@@ -385,6 +421,7 @@ impl LanguageServer for StrataServer {
         if pull {
             self.pull_configuration().await;
         }
+        self.reload_option_schemas().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -461,9 +498,14 @@ impl LanguageServer for StrataServer {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let before = self.state.lock().unwrap().settings.raw["options"].clone();
         match ServerSettings::from_any(&params.settings) {
             Some(s) if params.settings != Value::Null => self.apply_settings(s),
             _ => self.pull_configuration().await,
+        }
+        let after = self.state.lock().unwrap().settings.raw["options"].clone();
+        if before != after {
+            self.reload_option_schemas().await;
         }
     }
 

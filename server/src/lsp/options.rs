@@ -1,0 +1,81 @@
+//! Option schemas for the workspace: found from the settings, the flake lock and
+//! `NIX_PATH`, loaded from the on-disk cache or extracted, then handed to the analyzer as
+//! its salsa input. Which source serves each workspace is logged.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use strata_analyzer::options::Schema;
+use strata_backend::options_source::{discover, load_schema, SourceSettings};
+use strata_backend::store::StoreDir;
+
+/// `strata.options.homeManager` / `strata.options.nixos` from the settings section.
+pub fn source_settings(raw: &Value) -> SourceSettings {
+    let path = |k: &str| {
+        raw["options"][k]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+    };
+    SourceSettings {
+        home_manager: path("homeManager"),
+        nixos: path("nixos"),
+    }
+}
+
+/// Where schemas are cached: `$STRATA_CACHE_DIR`, else `$XDG_CACHE_HOME/strata`, else
+/// `~/.cache/strata`.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("STRATA_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(Path::new(&d).join("strata"));
+    }
+    std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/strata"))
+}
+
+/// Finds and loads the schemas of every workspace root (blocking: may extract).
+pub fn load(roots: &[PathBuf], raw_settings: &Value) -> Vec<Arc<Schema>> {
+    let settings = source_settings(raw_settings);
+    let nix_path = std::env::var("NIX_PATH").ok();
+    let store_dir = std::env::var("NIX_STORE_DIR")
+        .ok()
+        .and_then(|d| StoreDir::new(&d).ok())
+        .unwrap_or_default();
+    let cache = cache_dir().map(|d| d.join("options"));
+    let fallback = [std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))];
+    let roots = if roots.is_empty() {
+        &fallback[..]
+    } else {
+        roots
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for root in roots {
+        let sources = discover(root, &settings, nix_path.as_deref(), &store_dir);
+        if sources.is_empty() {
+            tracing::info!(
+                "options: no home-manager or NixOS option source for workspace {} \
+                 (set strata.options.homeManager / strata.options.nixos, or lock the inputs in flake.lock)",
+                root.display()
+            );
+        }
+        for s in sources {
+            tracing::info!(
+                "options: workspace {} uses {} options from {} ({})",
+                root.display(),
+                s.kind.name(),
+                s.root.display(),
+                s.origin
+            );
+            if seen.insert(s.root.clone()) {
+                let (schema, _) = load_schema(&s, cache.as_deref(), &store_dir);
+                out.push(Arc::new(schema));
+            }
+        }
+    }
+    out
+}
