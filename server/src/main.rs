@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod engine_cli;
 mod progress;
+mod lsp;
 
 use clap::Parser;
 

@@ -10,6 +10,7 @@ pub mod diff;
 pub mod drv;
 pub mod generations;
 pub mod hash;
+pub mod check;
 pub mod lsp;
 pub mod parse;
 pub mod rollback;
@@ -19,6 +20,7 @@ pub mod store;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Lsp(args) => lsp::run(args),
         Command::Parse(args) => parse::run(args),
         Command::Hash(args) => hash::run(args),
