@@ -5,6 +5,7 @@
 
 pub mod code_actions;
 pub mod completion;
+pub mod configurations;
 pub mod diagnostics;
 pub mod flake;
 pub mod folding;
