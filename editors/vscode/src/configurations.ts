@@ -11,7 +11,7 @@ export function configurationsInFlake(text: string): string[] {
   const found = new Set<string>();
   const name = String.raw`("[^"]+"|[A-Za-z_][A-Za-z0-9_'-]*)`;
   const kinds = String.raw`(nixosConfigurations|homeConfigurations|darwinConfigurations)`;
-  const dotted = new RegExp(String.raw`\b${kinds}\.${name}\s*=`, 'g');
+  const dotted = new RegExp(String.raw`\b${kinds}\.${name}(?:\s*\.\s*(?:"[^"]*"|[A-Za-z0-9_'-]+))*\s*=(?!=)`, 'g');
   for (const m of noComments.matchAll(dotted)) found.add(`${m[1]}.${m[2]}`);
   const nested = new RegExp(String.raw`\b${kinds}\s*=\s*(?:[A-Za-z_.]+\s*)?\{`, 'g');
   for (const m of noComments.matchAll(nested)) {
@@ -29,7 +29,7 @@ export function configurationsInFlake(text: string): string[] {
       } else if (depth === 1 && ch === ';') stmtStart = i + 1;
       else if (depth === 1 && ch === '=' && noComments[i + 1] !== '=' && !'=!<>'.includes(noComments[i - 1])) {
         const lhs = noComments.slice(stmtStart, i).trim();
-        const lm = new RegExp(String.raw`^${name}$`).exec(lhs);
+        const lm = new RegExp(String.raw`^${name}(?:\s*\.|$)`).exec(lhs);
         if (lm) found.add(`${m[1]}.${lm[1]}`);
         stmtStart = i + 1;
       }

@@ -10,8 +10,14 @@ const cancelled = new Set();
 const generations = [{ number: 1, date: '2026-11-27 10:00:00', current: true }];
 const seen = [];
 
+// With --editor-stub it also answers a few document requests, so that the editor tests can be
+// developed before the real server has them (never used by the committed e2e runs).
+const editorStub = process.argv.includes('--editor-stub');
 conn.onRequest('initialize', () => ({
-  capabilities: { executeCommandProvider: { commands: ['strata.apply', 'strata.build', 'strata.rollback', 'strata.generations'] } },
+  capabilities: {
+    executeCommandProvider: { commands: ['strata.apply', 'strata.build', 'strata.rollback', 'strata.generations'] },
+    ...(editorStub ? { textDocumentSync: 1, hoverProvider: true, completionProvider: {} } : {}),
+  },
   serverInfo: { name: 'fake-strata', version: '0.1.0' },
 }));
 conn.onNotification('initialized', () => {});
@@ -20,6 +26,17 @@ conn.onNotification('window/workDoneProgress/cancel', (p) => {
   seen.push(['cancel', p.token]);
 });
 conn.onRequest('fake/seen', () => seen);
+conn.onNotification('textDocument/didOpen', (p) => {
+  const lines = p.textDocument.text.split('\n');
+  const diagnostics = [];
+  lines.forEach((l, i) => {
+    const c = l.indexOf('greting');
+    if (c >= 0) diagnostics.push({ range: { start: { line: i, character: c }, end: { line: i, character: c + 7 } }, severity: 1, message: 'stub: undefined variable `greting`' });
+  });
+  conn.sendNotification('textDocument/publishDiagnostics', { uri: p.textDocument.uri, diagnostics });
+});
+conn.onRequest('textDocument/hover', () => ({ contents: { kind: 'markdown', value: 'stub: locked at 7e7c39ea35c5cdd002cd4588b03a3fb9ece6fad9' } }));
+conn.onRequest('textDocument/completion', () => [{ label: 'greeting', kind: 6 }, { label: 'shellName', kind: 6 }]);
 conn.onRequest('shutdown', () => null);
 conn.onNotification('exit', () => process.exit(0));
 

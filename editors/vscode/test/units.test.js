@@ -13,17 +13,21 @@ test('configurations are found in dotted, quoted and nested forms, not in commen
     outputs = { self, nixpkgs, home-manager }: {
       nixosConfigurations.host = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix ]; };
       homeConfigurations."alice@box" = home-manager.lib.homeManagerConfiguration { };
+      homeConfigurations.bob.activationPackage = derivation { };
       # nixosConfigurations.commented = x;
       nixosConfigurations = {
         web = nixpkgs.lib.nixosSystem { system = "x86_64-linux"; modules = [ { a = 1; } ]; };
         "db-1" = mk { inherit x; };
+        old.config.system.build.toplevel = y;
       };
     };
   }`;
   assert.deepEqual(configurationsInFlake(text).sort(), [
     'homeConfigurations."alice@box"',
+    'homeConfigurations.bob',
     'nixosConfigurations."db-1"',
     'nixosConfigurations.host',
+    'nixosConfigurations.old',
     'nixosConfigurations.web',
   ]);
   assert.deepEqual(configurationsInFlake('{ outputs = _: { packages.x86_64-linux.default = 1; }; }'), []);
