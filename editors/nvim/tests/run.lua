@@ -136,6 +136,17 @@ it('configurations are found in flake.nix text', function()
   eq(commands.configurations(WS), { WS .. '/apply#homeConfigurations.e2e' }, 'configurations of the test workspace')
 end)
 
+it('help tags are generated for doc/strata.txt', function()
+  local t = vim.fn.tempname()
+  vim.fn.mkdir(t, 'p')
+  vim.fn.writefile(vim.fn.readfile(plugin_dir .. '/doc/strata.txt'), t .. '/strata.txt')
+  vim.cmd('helptags ' .. vim.fn.fnameescape(t))
+  local tags = table.concat(vim.fn.readfile(t .. '/tags'), '\n')
+  for _, tag in ipairs({ 'strata-setup', ':StrataApply', ':StrataGenerations', 'strata-mappings', 'strata-lspconfig', 'strata-health' }) do
+    assert(tags:find(tag, 1, true), tag .. ' missing from tags')
+  end
+end)
+
 it('generation lists are parsed and formatted', function()
   local gens = commands.parse_generations({ current = 2, generations = { { generation = 1, date = 'a' }, { generation = 2, date = 'b' } } })
   eq(gens, { { number = 2, date = 'b', current = true }, { number = 1, date = 'a', current = false } })

@@ -77,6 +77,7 @@ function M.setup(opts)
     return
   end
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  require('strata.progress').enable(M.options.name)
   if not M.options.lsp then
     return
   end
@@ -109,7 +110,6 @@ function M.setup(opts)
       end,
     })
   end
-  require('strata.progress').enable(M.options.name)
 end
 
 --- Changes the server settings at run time; running servers get workspace/didChangeConfiguration.
