@@ -42,6 +42,11 @@ export class StatusItem implements vscode.Disposable {
     return this.item.text;
   }
 
+  /** The tooltip text (server state and detail); read by tests. */
+  get tooltip(): string {
+    return String(this.item.tooltip ?? '');
+  }
+
   private render(): void {
     const gen = this.generation ? ` gen ${this.generation.number}` : '';
     this.item.text = `${ICONS[this.state]} Strata${this.state === 'running' ? gen : ` (${this.state})`}`;
