@@ -45,6 +45,9 @@ local function wait(ms, cond, what)
   end
 end
 
+-- Everything below runs in main(): an error outside a test counts as a failure and the run
+-- still ends (a script error would leave headless Neovim waiting).
+local function main()
 local notes = {}
 vim.notify = function(msg, level)
   table.insert(notes, { msg = msg, level = level })
@@ -285,15 +288,6 @@ local function real_server_tests()
     skip(':StrataApply / :StrataGenerations on a temporary profile', 'the server does not advertise `strata.apply` (issue 9 not built yet)')
   end
 
-  it(':checkhealth strata reports OK', function()
-    vim.cmd('checkhealth strata')
-    local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
-    assert(text:find('OK server binary: ' .. SERVER, 1, true), text)
-    assert(text:find('OK server version: strata', 1, true), text)
-    assert(text:find('OK engine: ', 1, true), text)
-    assert(not text:find('ERROR'), text)
-    vim.cmd('close')
-  end)
 end
 
 if attached then
@@ -303,12 +297,22 @@ else
   skip('every test against the real server', SERVER .. ' lsp did not answer initialize within 15 s')
 end
 
+it(':checkhealth strata reports OK', function()
+  vim.cmd('checkhealth strata')
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  assert(text:find('OK server binary: ' .. SERVER, 1, true), text)
+  assert(text:find('OK server version: strata', 1, true), text)
+  assert(text:find('OK engine: ', 1, true), text)
+  assert(not text:find('ERROR'), text)
+  vim.cmd('close')
+end)
+
 -- Client logic of Apply & co. against the fake server (test/fake-strata-server.js) ---------------
 
 vim.lsp.stop_client(vim.lsp.get_clients(), true)
-wait(5000, function()
+vim.wait(5000, function()
   return #vim.lsp.get_clients() == 0
-end, 'the real server to stop')
+end, 20)
 
 if FAKE then
   strata.setup({ cmd = { 'node', FAKE }, settings = {} })
@@ -384,10 +388,41 @@ if FAKE then
     end, 'the build')
   end)
   vim.lsp.stop_client(vim.lsp.get_clients(), true)
+  vim.wait(5000, function()
+    return #vim.lsp.get_clients() == 0
+  end, 20)
+
+  it('the Neovim 0.9/0.10 path (vim.lsp.start on FileType) attaches one client per root', function()
+    vim.lsp.enable('strata', false)
+    local config, enable = vim.lsp.config, vim.lsp.enable
+    vim.lsp.config, vim.lsp.enable = nil, nil
+    local ok, err = pcall(strata.setup, { cmd = { 'node', FAKE } })
+    vim.lsp.config, vim.lsp.enable = config, enable
+    assert(ok, err)
+    vim.cmd('silent! %bwipeout!')
+    vim.cmd('edit ' .. WS .. '/apply/flake.nix')
+    local b1 = vim.api.nvim_get_current_buf()
+    vim.cmd('edit ' .. WS .. '/modules/broken.nix')
+    local b2 = vim.api.nvim_get_current_buf()
+    wait(10000, function()
+      return #clients_of(b1) == 1 and #clients_of(b2) == 1
+    end, 'clients on both buffers')
+    eq(clients_of(b1)[1].config.root_dir, WS .. '/apply', 'root of apply/flake.nix')
+    eq(clients_of(b2)[1].config.root_dir, WS, 'root of modules/broken.nix')
+    eq(#vim.lsp.get_clients({ name = 'strata' }), 2, 'one client per root')
+  end)
+  vim.lsp.stop_client(vim.lsp.get_clients(), true)
 else
   skip('client logic of :StrataApply & co.', 'STRATA_FAKE_SERVER not set')
 end
 
+end
+
+local ok, err = xpcall(main, debug.traceback)
+if not ok then
+  failed = failed + 1
+  out('FAIL (outside a test) ' .. tostring(err))
+end
 out(string.format('nvim: %d passed, %d failed%s', passed, failed, skipped > 0 and (', ' .. skipped .. ' skipped') or ''))
 vim.wait(500, function()
   return #vim.lsp.get_clients() == 0

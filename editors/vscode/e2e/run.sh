@@ -17,8 +17,8 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 # Keep code-server, the extension host and the server away from the user's own folders.
 export XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data XDG_STATE_HOME=$T/xdg/state XDG_CACHE_HOME=$T/xdg/cache
 export STRATA_STATE_DIR=$T/strata-state STRATA_STORE_DIR=$T/strata-store
-(cd "$HERE/.." && node build.mjs --minify && "$VSCE" package --allow-missing-repository --skip-license -o "$T/strata.vsix" < /dev/null > "$T/vsce.log")
-(cd "$HERE/driver" && "$VSCE" package --allow-missing-repository --skip-license -o "$T/driver.vsix" < /dev/null >> "$T/vsce.log")
+(cd "$HERE/.." && node build.mjs --minify && "$VSCE" package --allow-missing-repository --skip-license --no-rewrite-relative-links -o "$T/strata.vsix" < /dev/null > "$T/vsce.log")
+(cd "$HERE/driver" && "$VSCE" package --allow-missing-repository --skip-license --no-rewrite-relative-links -o "$T/driver.vsix" < /dev/null >> "$T/vsce.log")
 cp -r "$REPO/editors/test-workspace" "$T/ws"
 mkdir -p "$T/ud/User" "$T/profiles"
 cat > "$T/ud/User/settings.json" <<JSON
