@@ -24,7 +24,10 @@ pub fn strata_bin() -> PathBuf {
 
 /// The repository root (the parent of `tests/`).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// `../shared` beside the repository: read-only data for tests and benchmarks.
