@@ -41,7 +41,6 @@ const cs = spawn(CODE_SERVER, ['--auth', 'none', '--bind-addr', `127.0.0.1:${POR
 const csLog = fs.createWriteStream(path.join(OUT_DIR, 'code-server.log'));
 cs.stdout.pipe(csLog); cs.stderr.pipe(csLog);
 
-class Skipped extends Error {}
 let browser;
 try {
   for (let i = 0; ; i++) {
@@ -105,7 +104,17 @@ try {
   log('driver', JSON.stringify(driver));
   check('extension host: Strata extension active', driver?.extensionActive === true, driver?.error);
   check('extension host: document language is nix', driver?.languageId === 'nix');
-  if (!serverUp) { await shot('no-server.png'); throw new Skipped(); }
+  if (serverUp) await serverChecks(); else await shot('no-server.png');
+
+  // A server path that does not exist: one notification that says so, with the fix.
+  fs.writeFileSync(path.join(OUT_DIR, 'break-server-path'), '/nonexistent/strata');
+  const toast = await page.waitForSelector('.notification-toast:has-text("is not an executable file")', { timeout: 30000 }).catch(() => null);
+  const toastText = toast ? await toast.innerText() : '';
+  check('a missing server raises one notification with the fix and an Open Settings button',
+    !!toast && toastText.includes('cargo install --locked --path server') && toastText.includes('Open Settings'), toastText);
+  await shot('missing-server.png');
+
+  async function serverChecks() {
   const diag = (driver?.diagnostics ?? []).find((d) => d.line === gretingLine);
   check(`extension host: a diagnostic on line ${gretingLine + 1} (undefined \`greting\`)`, !!diag, JSON.stringify(driver?.diagnostics));
 
@@ -164,8 +173,9 @@ try {
   } else {
     skip('Apply from the palette, status bar generation, build log', 'the server does not advertise `strata.apply` in executeCommandProvider (issue 9 not built yet)');
   }
+  }
 } catch (e) {
-  if (!(e instanceof Skipped)) { failed++; log('ERROR', e.stack || e); }
+  failed++; log('ERROR', e.stack || e);
 } finally {
   if (browser) await browser.close().catch(() => undefined);
   const exited = new Promise((r) => cs.once('exit', r));

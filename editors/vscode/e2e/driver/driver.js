@@ -20,6 +20,8 @@ function text(contents) {
   return contents.map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
 }
 
+class NoServer extends Error {}
+
 async function activate() {
   const dir = process.env.STRATA_E2E_DIR;
   if (!dir) return;
@@ -36,8 +38,7 @@ async function activate() {
       write('caps.json', { running: false, status: s.status.text, tooltip: s.status.tooltip });
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, 'modules', 'broken.nix'));
       res.languageId = doc.languageId;
-      write('driver.json', res);
-      return;
+      throw new NoServer();
     }
     const caps = s.client.initializeResult.capabilities;
     write('caps.json', {
@@ -72,8 +73,14 @@ async function activate() {
       res.hover = hovers.map((h) => text(h.contents)).join('\n');
     }
   } catch (e) {
-    res.error = String((e && e.stack) || e);
+    if (!(e instanceof NoServer)) res.error = String((e && e.stack) || e);
   }
   write('driver.json', res);
+  // Then, on e2e.mjs's signal, point strata.server.path at nothing (as a user would in Settings).
+  const trigger = path.join(dir, 'break-server-path');
+  await until('the break-server-path signal', () => fs.existsSync(trigger), 600000).catch(() => undefined);
+  if (fs.existsSync(trigger)) {
+    await vscode.workspace.getConfiguration('strata').update('server.path', fs.readFileSync(trigger, 'utf8'), vscode.ConfigurationTarget.Global);
+  }
 }
 module.exports = { activate, deactivate() {} };
