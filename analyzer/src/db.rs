@@ -1,1 +1,366 @@
-//! The salsa database: inputs (files, settings, lock files, option schemas) and tracked queries.
+//! The salsa database: inputs (file texts and paths, workspace settings) and the tracked
+//! queries every feature reads (parse, lowering, scopes, name resolution, liveness,
+//! diagnostics). Setting an input cancels queries running on older snapshots.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use rowan::GreenNode;
+
+use crate::def::liveness::Liveness;
+use crate::def::scope::{ModuleScopes, NameResolution};
+use crate::def::{lower, Module, ModuleSourceMap, TextRange};
+use crate::settings::Settings;
+use crate::syntax::{self, LineIndex, SyntaxNode};
+
+/// One Nix file: its absolute path (with `/` separators) and its current text.
+#[salsa::input(debug)]
+pub struct SourceFile {
+    /// Absolute path; relative path literals resolve against its directory.
+    #[returns(ref)]
+    pub path: String,
+    /// The full text.
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// Workspace-wide inputs: known files by path and the user's settings.
+#[salsa::input(debug)]
+pub struct Workspace {
+    /// Every file the server loaded (open documents and files they import), by path.
+    #[returns(ref)]
+    pub files: BTreeMap<String, SourceFile>,
+    /// The `strata` settings section.
+    #[returns(ref)]
+    pub settings: Settings,
+}
+
+/// The database trait every query takes.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The workspace input of this database.
+    fn workspace(&self) -> Workspace;
+}
+
+/// The concrete database: cheap to clone (a clone is a snapshot for one request).
+#[salsa::db]
+#[derive(Clone)]
+pub struct RootDatabase {
+    storage: salsa::Storage<Self>,
+    workspace: Option<Workspace>,
+}
+
+#[salsa::db]
+impl salsa::Database for RootDatabase {}
+
+#[salsa::db]
+impl Db for RootDatabase {
+    fn workspace(&self) -> Workspace {
+        self.workspace.expect("RootDatabase::new sets the workspace")
+    }
+}
+
+impl Default for RootDatabase {
+    fn default() -> Self {
+        Self::with_storage(salsa::Storage::default())
+    }
+}
+
+/// Names of the queries that executed, recorded by a database made with [`RootDatabase::with_event_log`].
+pub type EventLog = Arc<Mutex<Vec<String>>>;
+
+impl RootDatabase {
+    /// An empty database with default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A database that records each query execution as `query(Id(n))` (for tests).
+    pub fn with_event_log() -> (Self, EventLog) {
+        let log = EventLog::default();
+        let sink = log.clone();
+        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                sink.lock().unwrap().push(format!("{database_key:?}"));
+            }
+        })));
+        (Self::with_storage(storage), log)
+    }
+
+    fn with_storage(storage: salsa::Storage<Self>) -> Self {
+        let mut db = RootDatabase {
+            storage,
+            workspace: None,
+        };
+        db.workspace = Some(Workspace::new(&db, BTreeMap::new(), Settings::default()));
+        db
+    }
+
+    /// Adds a file, or updates its text when the path is known.
+    pub fn set_file(&mut self, path: &str, text: String) -> SourceFile {
+        use salsa::Setter;
+        let ws = self.workspace();
+        if let Some(file) = ws.files(self).get(path).copied() {
+            if file.text(self) != &text {
+                file.set_text(self).to(text);
+            }
+            return file;
+        }
+        let file = SourceFile::new(self, path.to_string(), text);
+        let mut files = ws.files(self).clone();
+        files.insert(path.to_string(), file);
+        ws.set_files(self).to(files);
+        file
+    }
+
+    /// The file at a path, if loaded.
+    pub fn file(&self, path: &str) -> Option<SourceFile> {
+        self.workspace().files(self).get(path).copied()
+    }
+
+    /// Replaces the settings (only when they differ, so equal settings keep every memo).
+    pub fn set_settings(&mut self, settings: Settings) {
+        use salsa::Setter;
+        let ws = self.workspace();
+        if ws.settings(self) != &settings {
+            ws.set_settings(self).to(settings);
+        }
+    }
+}
+
+/// A parsed file: the green tree (thread-safe, cheap to clone) and the syntax errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFile {
+    green: GreenNode,
+    errors: Arc<[(TextRange, String)]>,
+}
+
+impl ParsedFile {
+    /// The root syntax node (a fresh red tree over the shared green one).
+    pub fn syntax(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+    /// Syntax errors and Nix's parse-time checks, as (range, message).
+    pub fn errors(&self) -> &[(TextRange, String)] {
+        &self.errors
+    }
+}
+
+/// Parses a file.
+#[salsa::tracked(returns(ref))]
+pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
+    let parse = syntax::parse(file.text(db));
+    let errors: Vec<(TextRange, String)> = parse
+        .errors()
+        .iter()
+        .map(|e| (e.range, e.message.to_string()))
+        .collect();
+    ParsedFile {
+        green: parse.syntax().green().into_owned(),
+        errors: errors.into(),
+    }
+}
+
+/// Line starts of a file, for position conversions.
+#[salsa::tracked(returns(ref))]
+pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
+    Arc::new(LineIndex::new(file.text(db)))
+}
+
+/// The lowered module together with its source map.
+#[salsa::tracked(returns(ref))]
+pub fn module_with_source_map(
+    db: &dyn Db,
+    file: SourceFile,
+) -> (Arc<Module>, Arc<ModuleSourceMap>) {
+    let (module, source_map) = lower::lower(&parse(db, file).syntax());
+    (Arc::new(module), Arc::new(source_map))
+}
+
+/// The lowered module; unchanged by edits to whitespace and comments (backdated).
+#[salsa::tracked(returns(clone))]
+pub fn module(db: &dyn Db, file: SourceFile) -> Arc<Module> {
+    module_with_source_map(db, file).0.clone()
+}
+
+/// The module's map back to source ranges.
+#[salsa::tracked(returns(clone))]
+pub fn source_map(db: &dyn Db, file: SourceFile) -> Arc<ModuleSourceMap> {
+    module_with_source_map(db, file).1.clone()
+}
+
+/// The scope tree of a module.
+#[salsa::tracked(returns(clone))]
+pub fn scopes(db: &dyn Db, file: SourceFile) -> Arc<ModuleScopes> {
+    Arc::new(ModuleScopes::new(&module(db, file)))
+}
+
+/// What every variable use refers to.
+#[salsa::tracked(returns(clone))]
+pub fn name_resolution(db: &dyn Db, file: SourceFile) -> Arc<NameResolution> {
+    Arc::new(NameResolution::new(&module(db, file), &scopes(db, file)))
+}
+
+/// Unused definitions, `with`s and `rec`s.
+#[salsa::tracked(returns(clone))]
+pub fn liveness(db: &dyn Db, file: SourceFile) -> Arc<Liveness> {
+    Arc::new(Liveness::new(&module(db, file), &name_resolution(db, file)))
+}
+
+/// Every diagnostic of a file after applying the settings.
+#[salsa::tracked(returns(clone))]
+pub fn diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::diagnostics::Diagnostic>> {
+    Arc::new(crate::ide::diagnostics::compute(db, file))
+}
+
+/// Paths of the files a file imports with `import ./relative/path` (resolved, not checked).
+#[salsa::tracked(returns(clone))]
+pub fn imported_paths(db: &dyn Db, file: SourceFile) -> Arc<Vec<String>> {
+    use crate::def::{Expr, Literal};
+    let module = module(db, file);
+    let mut out = Vec::new();
+    for (_, e) in module.exprs.iter() {
+        if let Expr::Apply(f, arg) = e {
+            if let (Expr::Reference(name), Expr::Literal(Literal::Path(p))) =
+                (&module.exprs[*f], &module.exprs[*arg])
+            {
+                if &**name == "import" {
+                    if let Some(target) = resolve_path(file.path(db), p) {
+                        out.push(target);
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Arc::new(out)
+}
+
+/// Resolves a relative or absolute path literal against the file that contains it.
+pub fn resolve_path(file_path: &str, literal: &str) -> Option<String> {
+    let joined = if literal.starts_with('/') {
+        literal.to_string()
+    } else if literal.starts_with("./") || literal.starts_with("../") {
+        let dir = file_path.rsplit_once('/').map_or("", |(d, _)| d);
+        format!("{dir}/{literal}")
+    } else {
+        return None;
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for c in joined.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// The loaded file a path literal points to (a directory means its `default.nix`).
+pub fn file_for_path(db: &dyn Db, from: SourceFile, literal: &str) -> Option<SourceFile> {
+    let target = resolve_path(from.path(db), literal)?;
+    let files = db.workspace().files(db);
+    files
+        .get(&target)
+        .or_else(|| files.get(&format!("{target}/default.nix")))
+        .copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use salsa::plumbing::AsId;
+
+    use super::*;
+
+    fn run_all(db: &RootDatabase, files: &[SourceFile]) {
+        for f in files {
+            diagnostics(db, *f);
+        }
+    }
+
+    fn take(log: &EventLog) -> Vec<String> {
+        let mut v = std::mem::take(&mut *log.lock().unwrap());
+        v.sort();
+        v
+    }
+
+    /// `query(Id(n))` as the event log spells it.
+    fn key(query: &str, file: SourceFile) -> String {
+        format!("{query}({:?})", file.as_id())
+    }
+
+    #[test]
+    fn editing_one_file_never_recomputes_another() {
+        let (mut db, log) = RootDatabase::with_event_log();
+        let a = db.set_file("/w/a.nix", "let x = 1; in x".into());
+        let b = db.set_file("/w/b.nix", "{ y }: y".into());
+        run_all(&db, &[a, b]);
+        let first = take(&log);
+        assert!(first.contains(&key("parse", b)) && first.contains(&key("parse", a)));
+        db.set_file("/w/a.nix", "let x = 2; in x + 1".into());
+        run_all(&db, &[a, b]);
+        let mut expected: Vec<String> = [
+            "diagnostics",
+            "liveness",
+            "module",
+            "module_with_source_map",
+            "name_resolution",
+            "parse",
+            "scopes",
+            "source_map",
+        ]
+        .iter()
+        .map(|q| key(q, a))
+        .collect();
+        expected.sort();
+        assert_eq!(take(&log), expected);
+    }
+
+    #[test]
+    fn whitespace_edit_stops_at_lowering() {
+        let (mut db, log) = RootDatabase::with_event_log();
+        let a = db.set_file("/w/a.nix", "let x = \"a b\"; in x".into());
+        let b = db.set_file("/w/b.nix", "let y = 1; in y".into());
+        run_all(&db, &[a, b]);
+        take(&log);
+        // Whitespace between tokens: the module is equal, so analyses after it are reused.
+        db.set_file("/w/a.nix", "let  x = \"a b\";\n in x".into());
+        run_all(&db, &[a, b]);
+        let executed = take(&log);
+        assert!(executed.contains(&key("module_with_source_map", a)), "{executed:?}");
+        assert!(!executed.contains(&key("scopes", a)), "{executed:?}");
+        assert!(!executed.contains(&key("name_resolution", a)), "{executed:?}");
+        // Whitespace inside a string changes a.nix's module, never b.nix's analysis.
+        db.set_file("/w/a.nix", "let  x = \"a  b\";\n in x".into());
+        run_all(&db, &[a, b]);
+        let executed = take(&log);
+        assert!(executed.contains(&key("name_resolution", a)), "{executed:?}");
+        assert!(!executed.contains(&key("name_resolution", b)), "{executed:?}");
+        assert!(!executed.iter().any(|e| e.ends_with(&format!("({:?})", b.as_id()))), "{executed:?}");
+    }
+
+    #[test]
+    fn settings_change_only_recomputes_diagnostics() {
+        let (mut db, log) = RootDatabase::with_event_log();
+        let a = db.set_file("/w/a.nix", "let x = 1; in 2".into());
+        assert_eq!(diagnostics(&db, a).len(), 1);
+        take(&log);
+        let mut settings = Settings::default();
+        settings.diagnostics.ignored.push("unused-binding".into());
+        db.set_settings(settings);
+        assert!(diagnostics(&db, a).is_empty());
+        assert_eq!(take(&log), vec![key("diagnostics", a)]);
+    }
+
+    #[test]
+    fn resolves_relative_paths() {
+        assert_eq!(resolve_path("/w/a/b.nix", "./c.nix").as_deref(), Some("/w/a/c.nix"));
+        assert_eq!(resolve_path("/w/a/b.nix", "../../x").as_deref(), Some("/x"));
+        assert_eq!(resolve_path("/w/a/b.nix", "/etc/nixos/").as_deref(), Some("/etc/nixos"));
+        assert_eq!(resolve_path("/w/a/b.nix", "<nixpkgs>"), None);
+    }
+}

@@ -28,6 +28,8 @@ pub struct GlobalArgs {
 /// One subcommand per module in `commands/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Report every diagnostic of Nix files (folders are walked); exit 1 on any error.
+    Check(crate::commands::check::CheckArgs),
     /// Run the language server on stdio.
     Lsp(crate::commands::lsp::LspArgs),
     /// Parse files; exit 0 iff there is no syntax error.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod lsp;
 
 use clap::Parser;
 

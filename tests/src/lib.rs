@@ -35,5 +35,12 @@ pub fn shared_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("STRATA_SHARED") {
         return PathBuf::from(p);
     }
-    repo_root().parent().unwrap().join("shared")
+    // `../shared` beside the checkout (CI); a worktree may sit one level deeper.
+    let beside = repo_root().parent().unwrap().join("shared");
+    repo_root()
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared"))
+        .find(|dir| dir.join("conformance").is_dir())
+        .unwrap_or(beside)
 }

@@ -12,5 +12,5 @@ pub struct LspArgs {
 
 /// Runs the server until the client sends `exit`.
 pub fn run(_args: LspArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the language server is not built yet (issue 3)")
+    crate::lsp::run_stdio()
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod check;
 pub mod lsp;
 pub mod parse;
 
@@ -11,6 +12,7 @@ pub mod parse;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _global = &cli.global;
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Lsp(args) => lsp::run(args),
         Command::Parse(args) => parse::run(args),
     }

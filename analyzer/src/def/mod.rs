@@ -1,0 +1,286 @@
+//! The compact module representation: a file's expressions and names in arenas, with a
+//! source map back to text ranges. Analyses (name resolution, liveness) read only this, so
+//! an edit that does not change the lowered module (whitespace, comments) stops there.
+
+mod arena;
+pub mod liveness;
+pub mod lower;
+pub mod scope;
+
+use std::collections::HashMap;
+
+pub use arena::{Arena, Idx};
+pub use crate::syntax::ast::{BinaryOp, UnaryOpKind};
+pub use rowan::{TextRange, TextSize};
+
+/// Index of an expression in [`Module::exprs`].
+pub type ExprId = Idx<Expr>;
+/// Index of a defined name in [`Module::names`].
+pub type NameId = Idx<Name>;
+
+/// One file's lowered expressions and the names they define.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Module {
+    /// Every expression; nested attribute paths are already merged into attribute sets.
+    pub exprs: Arena<Expr>,
+    /// Every name a binding construct defines.
+    pub names: Arena<Name>,
+    /// The file's top expression.
+    pub entry: Option<ExprId>,
+}
+
+/// A lowered expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// A hole left by a syntax error.
+    Missing,
+    /// A variable use.
+    Reference(Box<str>),
+    /// A constant.
+    Literal(Literal),
+    /// `param: body`, `{ pat }: body`, `{ pat } @ param: body`.
+    Lambda(Option<NameId>, Option<Pat>, ExprId),
+    /// `with env; body`.
+    With(ExprId, ExprId),
+    /// `assert cond; body`.
+    Assert(ExprId, ExprId),
+    /// `if c then a else b`.
+    IfThenElse(ExprId, ExprId, ExprId),
+    /// `f x`.
+    Apply(ExprId, ExprId),
+    /// Binary operators (`None` for an operator the parser could not classify).
+    Binary(Option<BinaryOp>, ExprId, ExprId),
+    /// `!x`, `-x`.
+    Unary(Option<UnaryOpKind>, ExprId),
+    /// `set ? a.b`.
+    HasAttr(ExprId, Attrpath),
+    /// `set.a.b or default`.
+    Select(ExprId, Attrpath, Option<ExprId>),
+    /// `"…${x}…"` with at least one interpolation; parts are the interpolated expressions.
+    StringInterpolation(Box<[ExprId]>),
+    /// `./a/${x}` with interpolation.
+    PathInterpolation(Box<[ExprId]>),
+    /// `[ a b ]`.
+    List(Box<[ExprId]>),
+    /// `let … in body` (and the legacy `let { … body = …; }` with its `body` reference).
+    LetIn(Bindings, ExprId),
+    /// `{ … }`.
+    Attrset(Bindings),
+    /// `rec { … }`.
+    RecAttrset(Bindings),
+    /// `__curPos`.
+    CurPos,
+}
+
+/// An attribute path: each element is a string literal (static) or any expression (dynamic).
+pub type Attrpath = Box<[ExprId]>;
+
+/// Constant values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    /// Integer.
+    Int(i64),
+    /// Float, kept as written (equality on text keeps `Eq`).
+    Float(Box<str>),
+    /// String without interpolation, escapes resolved.
+    String(Box<str>),
+    /// A path as written (`./a.nix`, `<nixpkgs>`, `~/x`, `/abs`).
+    Path(Box<str>),
+    /// A legacy URI literal.
+    Uri(Box<str>),
+}
+
+/// `{ a, b ? d, ... }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pat {
+    /// Formals: the name and its default.
+    pub fields: Box<[(NameId, Option<ExprId>)]>,
+    /// Whether `...` is present.
+    pub ellipsis: bool,
+}
+
+/// The bindings of a set or `let`, after merging attribute paths.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bindings {
+    /// Statically named bindings in source order.
+    pub statics: Box<[(NameId, BindingValue)]>,
+    /// The `e` of every `inherit (e) …`.
+    pub inherit_froms: Box<[ExprId]>,
+    /// `"${k}" = v;`.
+    pub dynamics: Box<[(ExprId, ExprId)]>,
+}
+
+/// What a static binding holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindingValue {
+    /// `inherit a;`: the reference it reads.
+    Inherit(ExprId),
+    /// `inherit (e) a;`: index into `inherit_froms`.
+    InheritFrom(u32),
+    /// `a = e;`.
+    Expr(ExprId),
+}
+
+/// A defined name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// The name as written (string keys unescaped).
+    pub text: Box<str>,
+    /// The construct that defines it.
+    pub kind: NameKind,
+}
+
+/// Which construct defines a name; decides scoping and which warnings apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameKind {
+    /// `let a = …;`
+    LetIn,
+    /// An attribute of a plain (non-`rec`) set: not in scope anywhere.
+    PlainAttrset,
+    /// An attribute of a `rec` set.
+    RecAttrset,
+    /// `a: …` or `… @ a`.
+    Param,
+    /// A formal of a `{ … }:` pattern.
+    PatField,
+}
+
+impl NameKind {
+    /// Whether this name is visible to references (plain set attributes are not).
+    pub fn is_definition(self) -> bool {
+        !matches!(self, NameKind::PlainAttrset)
+    }
+}
+
+/// Maps between module items and source ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModuleSourceMap {
+    /// Expression syntax node range to expression.
+    pub expr_map: HashMap<TextRange, ExprId>,
+    /// Expression to the range of the node it came from (synthesized sets have none).
+    pub expr_map_rev: HashMap<ExprId, TextRange>,
+    /// Range of a defining identifier/attribute to its name.
+    pub name_map: HashMap<TextRange, NameId>,
+    /// Name to all ranges that define it (merged `a.b`/`a.c` give `a` two).
+    pub name_map_rev: HashMap<NameId, Vec<TextRange>>,
+    /// Name to the range of its whole binding (`a = 1;`, `b ? 1`), used by quick fixes.
+    pub binding_ranges: HashMap<NameId, TextRange>,
+    /// `rec` keyword ranges of `rec { }` sets, by set expression.
+    pub rec_keywords: HashMap<ExprId, TextRange>,
+}
+
+impl ModuleSourceMap {
+    /// The expression lowered from the node with exactly this range.
+    pub fn expr_for_range(&self, range: TextRange) -> Option<ExprId> {
+        self.expr_map.get(&range).copied()
+    }
+    /// The node range of an expression.
+    pub fn range_for_expr(&self, expr: ExprId) -> Option<TextRange> {
+        self.expr_map_rev.get(&expr).copied()
+    }
+    /// The name defined at exactly this range.
+    pub fn name_for_range(&self, range: TextRange) -> Option<NameId> {
+        self.name_map.get(&range).copied()
+    }
+    /// The first (primary) defining range of a name.
+    pub fn range_for_name(&self, name: NameId) -> Option<TextRange> {
+        self.name_map_rev.get(&name).and_then(|v| v.first().copied())
+    }
+    /// Every defining range of a name.
+    pub fn ranges_for_name(&self, name: NameId) -> &[TextRange] {
+        self.name_map_rev.get(&name).map_or(&[], |v| v)
+    }
+    /// The name defined at a range containing `offset`, if any.
+    pub fn name_at(&self, offset: TextSize) -> Option<NameId> {
+        self.name_map
+            .iter()
+            .filter(|(r, _)| r.contains_inclusive(offset))
+            .min_by_key(|(r, _)| r.len())
+            .map(|(_, n)| *n)
+    }
+}
+
+impl Module {
+    /// The expressions directly inside `expr`, in source order.
+    pub fn children(&self, expr: ExprId) -> Vec<ExprId> {
+        let mut out = Vec::new();
+        match &self.exprs[expr] {
+            Expr::Missing | Expr::Reference(_) | Expr::Literal(_) | Expr::CurPos => {}
+            Expr::Lambda(_, pat, body) => {
+                if let Some(pat) = pat {
+                    out.extend(pat.fields.iter().filter_map(|(_, d)| *d));
+                }
+                out.push(*body);
+            }
+            Expr::With(a, b) | Expr::Assert(a, b) | Expr::Apply(a, b) | Expr::Binary(_, a, b) => {
+                out.push(*a);
+                out.push(*b);
+            }
+            Expr::IfThenElse(a, b, c) => out.extend([*a, *b, *c]),
+            Expr::Unary(_, a) => out.push(*a),
+            Expr::HasAttr(a, path) => {
+                out.push(*a);
+                out.extend(path.iter().copied());
+            }
+            Expr::Select(a, path, default) => {
+                out.push(*a);
+                out.extend(path.iter().copied());
+                out.extend(*default);
+            }
+            Expr::StringInterpolation(xs) | Expr::PathInterpolation(xs) | Expr::List(xs) => {
+                out.extend(xs.iter().copied())
+            }
+            Expr::LetIn(b, body) => {
+                bindings_children(b, &mut out);
+                out.push(*body);
+            }
+            Expr::Attrset(b) | Expr::RecAttrset(b) => bindings_children(b, &mut out),
+        }
+        out
+    }
+}
+
+fn bindings_children(b: &Bindings, out: &mut Vec<ExprId>) {
+    out.extend(b.inherit_froms.iter().copied());
+    for (_, v) in b.statics.iter() {
+        match v {
+            BindingValue::Inherit(e) | BindingValue::Expr(e) => out.push(*e),
+            BindingValue::InheritFrom(_) => {}
+        }
+    }
+    for (k, v) in b.dynamics.iter() {
+        out.push(*k);
+        out.push(*v);
+    }
+}
+
+impl Module {
+    /// The binding that defines `name` in a set or `let`, with the expression that owns it.
+    pub fn binding_of(&self, name: NameId) -> Option<(ExprId, &Bindings, &BindingValue)> {
+        self.exprs.iter().find_map(|(id, e)| {
+            let b = match e {
+                Expr::LetIn(b, _) | Expr::Attrset(b) | Expr::RecAttrset(b) => b,
+                _ => return None,
+            };
+            b.statics
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (id, b, v))
+        })
+    }
+
+    /// The lambda whose parameter or pattern defines `name`.
+    pub fn lambda_of(&self, name: NameId) -> Option<ExprId> {
+        self.exprs.iter().find_map(|(id, e)| match e {
+            Expr::Lambda(param, pat, _)
+                if *param == Some(name)
+                    || pat
+                        .as_ref()
+                        .is_some_and(|p| p.fields.iter().any(|(n, _)| *n == name)) =>
+            {
+                Some(id)
+            }
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! The language server: tower-lsp over stdio, holding the analyzer database.
+//!
+//! One keystroke: `didChange` applies the edits to the document text under the state lock
+//! and sets the file's salsa input (which cancels queries still running on older snapshots),
+//! then queues the file for diagnostics. Requests clone the database (a snapshot), run the
+//! pure `ide` function on a blocking thread and convert its plain result to lsp-types.
+
+mod convert;
+mod dispatch;
+mod handlers;
+mod server;
+pub mod settings;
+mod transport;
+
+use std::process::ExitCode;
+
+/// Stack size of the threads that run analysis: deeply nested input recurses deeply.
+const ANALYSIS_STACK_BYTES: usize = 512 << 20;
+
+/// Runs the server on stdin/stdout until the client sends `exit`.
+pub fn run_stdio() -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(ANALYSIS_STACK_BYTES)
+        .enable_all()
+        .build()?;
+    let ending = runtime.block_on(transport::serve(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        |input, output| {
+            let (service, socket) = tower_lsp::LspService::new(server::StrataServer::new);
+            tokio::spawn(tower_lsp::Server::new(input, output, socket).serve(service))
+        },
+    ));
+    // Blocking analysis threads may still be unwinding from cancellation; don't wait.
+    runtime.shutdown_background();
+    Ok(match ending {
+        transport::Ending::Clean => ExitCode::SUCCESS,
+        transport::Ending::Abrupt => ExitCode::FAILURE,
+    })
+}

@@ -1,0 +1,569 @@
+//! The `LanguageServer` implementation: document store, settings flow, diagnostics queue.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use strata_analyzer::db::{RootDatabase, SourceFile};
+use tokio::sync::{mpsc, Notify};
+use tower_lsp::jsonrpc::{Error, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+use super::convert::PositionMap;
+use super::dispatch;
+use super::handlers;
+use super::settings::ServerSettings;
+
+/// How long diagnostics wait for typing to pause, so fast typing publishes once.
+const DIAGNOSTICS_DEBOUNCE: Duration = Duration::from_millis(15);
+/// Files imported by open documents are loaded from disk up to this size.
+const MAX_IMPORTED_FILE_BYTES: u64 = 8 << 20;
+
+/// An open document.
+#[derive(Clone)]
+pub struct Document {
+    /// Its salsa input.
+    pub file: SourceFile,
+    /// The client's version of the text.
+    pub version: i32,
+    /// Line starts of the current text.
+    pub map: Arc<PositionMap>,
+}
+
+/// Everything a request needs about one document, taken together with the snapshot.
+#[derive(Clone)]
+pub struct DocContext {
+    /// The document's URI.
+    pub uri: Url,
+    /// Its salsa input.
+    pub file: SourceFile,
+    /// Line starts matching the snapshot's text.
+    pub map: Arc<PositionMap>,
+}
+
+/// State shared by all handlers; held briefly (never across an await).
+pub struct State {
+    /// The master database; requests work on clones of it.
+    pub db: RootDatabase,
+    /// Open documents by URI.
+    pub docs: HashMap<Url, Document>,
+    /// Current settings.
+    pub settings: ServerSettings,
+    /// Whether the client answers `workspace/configuration`.
+    pub pull_configuration: bool,
+    /// Last semantic tokens sent per document (for delta requests).
+    pub last_tokens: HashMap<Url, (String, Vec<SemanticToken>)>,
+    next_result_id: u64,
+}
+
+impl State {
+    /// A new result id for semantic tokens.
+    pub fn next_result_id(&mut self) -> String {
+        self.next_result_id += 1;
+        self.next_result_id.to_string()
+    }
+}
+
+/// The server.
+pub struct StrataServer {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    queue: Arc<DiagnosticsQueue>,
+}
+
+/// Documents whose diagnostics need recomputing, most recently changed last.
+#[derive(Default)]
+struct DiagnosticsQueue {
+    pending: Mutex<Vec<Url>>,
+    wake: Notify,
+}
+
+impl DiagnosticsQueue {
+    fn push(&self, uri: Url) {
+        let mut pending = self.pending.lock().unwrap();
+        pending.retain(|u| u != &uri);
+        pending.push(uri);
+        drop(pending);
+        self.wake.notify_one();
+    }
+    fn take(&self) -> Vec<Url> {
+        let mut v = std::mem::take(&mut *self.pending.lock().unwrap());
+        // The document being typed in goes first.
+        v.reverse();
+        v
+    }
+}
+
+impl StrataServer {
+    /// Creates the server (tower-lsp calls this with the client handle).
+    pub fn new(client: Client) -> Self {
+        StrataServer {
+            client,
+            state: Arc::new(Mutex::new(State {
+                db: RootDatabase::new(),
+                docs: HashMap::new(),
+                settings: ServerSettings::default(),
+                pull_configuration: false,
+                last_tokens: HashMap::new(),
+                next_result_id: 0,
+            })),
+            queue: Arc::new(DiagnosticsQueue::default()),
+        }
+    }
+
+    /// A snapshot of the database plus the document's context; errors if it is not open.
+    pub fn snapshot(&self, uri: &Url) -> Result<(RootDatabase, DocContext)> {
+        let state = self.state.lock().unwrap();
+        let doc = state.docs.get(uri).ok_or_else(|| {
+            Error::invalid_params(format!("{uri} is not open (send textDocument/didOpen first)"))
+        })?;
+        let ctx = DocContext {
+            uri: uri.clone(),
+            file: doc.file,
+            map: doc.map.clone(),
+        };
+        Ok((state.db.clone(), ctx))
+    }
+
+    /// Runs a feature on a snapshot for one document.
+    async fn with_doc<T, F>(&self, what: &'static str, uri: &Url, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&RootDatabase, &DocContext) -> Result<T> + Send + 'static,
+    {
+        let (db, ctx) = self.snapshot(uri)?;
+        dispatch::on_snapshot(what, db, move |db| f(db, &ctx)).await?
+    }
+
+    fn apply_settings(&self, settings: ServerSettings) {
+        tracing::debug!("settings: {}", settings.raw);
+        let mut state = self.state.lock().unwrap();
+        state.db.set_settings(settings.analyzer.clone());
+        state.settings = settings;
+        let uris: Vec<Url> = state.docs.keys().cloned().collect();
+        drop(state);
+        for uri in uris {
+            self.queue.push(uri);
+        }
+    }
+
+    async fn pull_configuration(&self) {
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("strata".into()),
+        }];
+        match self.client.configuration(items).await {
+            Ok(values) => {
+                if let Some(s) = values.first().and_then(ServerSettings::from_any) {
+                    self.apply_settings(s);
+                }
+            }
+            Err(err) => tracing::warn!("workspace/configuration failed: {err}"),
+        }
+    }
+
+    fn spawn_diagnostics_worker(&self) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Url, Option<i32>, Vec<Diagnostic>)>();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            while let Some((uri, version, diags)) = rx.recv().await {
+                client.publish_diagnostics(uri, diags, version).await;
+            }
+        });
+        let state = self.state.clone();
+        let queue = self.queue.clone();
+        tokio::spawn(async move {
+            loop {
+                queue.wake.notified().await;
+                tokio::time::sleep(DIAGNOSTICS_DEBOUNCE).await;
+                let batch = queue.take();
+                if batch.is_empty() {
+                    continue;
+                }
+                let (db, work) = {
+                    let state = state.lock().unwrap();
+                    let work: Vec<(Url, Document)> = batch
+                        .into_iter()
+                        .filter_map(|u| state.docs.get(&u).cloned().map(|d| (u, d)))
+                        .collect();
+                    (state.db.clone(), work)
+                };
+                let tx = tx.clone();
+                let outcome = tokio::task::spawn_blocking(move || {
+                    let mut imports = Vec::new();
+                    for (i, (uri, doc)) in work.iter().enumerate() {
+                        let result = dispatch::run_caught("diagnostics", &db, |db| {
+                            let diags = handlers::diagnostics(db, uri, doc);
+                            let imported = strata_analyzer::db::imported_paths(db, doc.file);
+                            let unknown: Vec<String> = imported
+                                .iter()
+                                .filter(|p| db.file(p).is_none())
+                                .cloned()
+                                .collect();
+                            (diags, unknown)
+                        });
+                        match result {
+                            Ok((diags, unknown)) => {
+                                let _ = tx.send((uri.clone(), Some(doc.version), diags));
+                                imports.extend(unknown);
+                            }
+                            // Cancelled by an edit: hand the rest back to the queue.
+                            Err(_) => return (work[i..].to_vec(), imports),
+                        }
+                    }
+                    (Vec::new(), imports)
+                })
+                .await;
+                if let Ok((requeue, imports)) = outcome {
+                    for (uri, _) in requeue {
+                        queue.push(uri);
+                    }
+                    load_imports(&state, imports);
+                }
+            }
+        });
+    }
+
+    fn open_or_change(&self, uri: Url, version: i32, text: String) {
+        let path = uri_to_path(&uri);
+        let map = Arc::new(PositionMap::new(&text));
+        {
+            let mut state = self.state.lock().unwrap();
+            let file = state.db.set_file(&path, text);
+            state.docs.insert(uri.clone(), Document { file, version, map });
+        }
+        self.queue.push(uri);
+    }
+}
+
+/// Reads files that open documents import and adds them to the database (IO stays here).
+fn load_imports(state: &Mutex<State>, paths: Vec<String>) {
+    let mut loaded = Vec::new();
+    for path in paths {
+        let p = std::path::Path::new(&path);
+        let p = if p.is_dir() { p.join("default.nix") } else { p.to_path_buf() };
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_file() && m.len() <= MAX_IMPORTED_FILE_BYTES => {
+                if let Ok(text) = std::fs::read_to_string(&p) {
+                    loaded.push((p.to_string_lossy().into_owned(), text));
+                }
+            }
+            _ => {}
+        }
+    }
+    if loaded.is_empty() {
+        return;
+    }
+    let mut state = state.lock().unwrap();
+    for (path, text) in loaded {
+        if state.db.file(&path).is_none() {
+            state.db.set_file(&path, text);
+        }
+    }
+}
+
+/// The path the analyzer uses for a URI: the file path, or the URI itself for other schemes.
+pub fn uri_to_path(uri: &Url) -> String {
+    match uri.to_file_path() {
+        Ok(p) => p.to_string_lossy().into_owned(),
+        Err(()) => uri.to_string(),
+    }
+}
+
+/// The URI of an analyzer path.
+pub fn path_to_uri(path: &str) -> Option<Url> {
+    Url::from_file_path(path).ok().or_else(|| Url::parse(path).ok())
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for StrataServer {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        {
+            let mut state = self.state.lock().unwrap();
+            state.pull_configuration = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.configuration)
+                .unwrap_or(false);
+        }
+        if let Some(s) = params
+            .initialization_options
+            .as_ref()
+            .and_then(ServerSettings::from_any)
+        {
+            self.apply_settings(s);
+        }
+        self.spawn_diagnostics_worker();
+        Ok(InitializeResult {
+            capabilities: handlers::capabilities(),
+            server_info: Some(ServerInfo {
+                name: "strata".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let pull = self.state.lock().unwrap().pull_configuration;
+        if pull {
+            self.pull_configuration().await;
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        self.open_or_change(doc.uri, doc.version, doc.text);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut state = self.state.lock().unwrap();
+            let Some(doc) = state.docs.get(&uri).cloned() else {
+                tracing::warn!("didChange for {uri}, which is not open");
+                return;
+            };
+            let mut text = doc.file.text(&state.db).clone();
+            let mut map = doc.map.clone();
+            for change in params.content_changes {
+                match change.range {
+                    Some(range) => match map.text_range(&text, range) {
+                        Some(r) => {
+                            text.replace_range(
+                                usize::from(r.start())..usize::from(r.end()),
+                                &change.text,
+                            );
+                        }
+                        None => {
+                            tracing::warn!("didChange range {range:?} is outside {uri}");
+                            continue;
+                        }
+                    },
+                    None => text = change.text,
+                }
+                map = Arc::new(PositionMap::new(&text));
+            }
+            let path = uri_to_path(&uri);
+            let file = state.db.set_file(&path, text);
+            state.docs.insert(
+                uri.clone(),
+                Document {
+                    file,
+                    version: params.text_document.version,
+                    map,
+                },
+            );
+        }
+        self.queue.push(uri);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.state.lock().unwrap().docs.remove(&uri);
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        match ServerSettings::from_any(&params.settings) {
+            Some(s) if params.settings != Value::Null => self.apply_settings(s),
+            _ => self.pull_configuration().await,
+        }
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let pos = params.text_document_position;
+        self.with_doc("completion", &pos.text_document.uri, move |db, ctx| {
+            handlers::completion(db, ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let pos = params.text_document_position_params;
+        self.with_doc("hover", &pos.text_document.uri, move |db, ctx| {
+            handlers::hover(db, ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let pos = params.text_document_position_params;
+        self.with_doc("definition", &pos.text_document.uri, move |db, ctx| {
+            handlers::goto_definition(db, ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let pos = params.text_document_position;
+        let include_decl = params.context.include_declaration;
+        self.with_doc("references", &pos.text_document.uri, move |db, ctx| {
+            handlers::references(db, ctx, pos.position, include_decl)
+        })
+        .await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        self.with_doc("prepareRename", &params.text_document.uri, move |db, ctx| {
+            handlers::prepare_rename(db, ctx, params.position)
+        })
+        .await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let pos = params.text_document_position;
+        let new_name = params.new_name;
+        self.with_doc("rename", &pos.text_document.uri, move |db, ctx| {
+            handlers::rename(db, ctx, pos.position, &new_name)
+        })
+        .await
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let pos = params.text_document_position_params;
+        self.with_doc("documentHighlight", &pos.text_document.uri, move |db, ctx| {
+            handlers::document_highlight(db, ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        self.with_doc("documentSymbol", &params.text_document.uri, move |db, ctx| {
+            handlers::document_symbols(db, ctx)
+        })
+        .await
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<Vec<SymbolInformation>>> {
+        let db = self.state.lock().unwrap().db.clone();
+        dispatch::on_snapshot("workspaceSymbol", db, move |db| {
+            handlers::workspace_symbols(db, &params.query)
+        })
+        .await?
+    }
+
+    async fn selection_range(
+        &self,
+        params: SelectionRangeParams,
+    ) -> Result<Option<Vec<SelectionRange>>> {
+        let positions = params.positions;
+        self.with_doc("selectionRange", &params.text_document.uri, move |db, ctx| {
+            handlers::selection_ranges(db, ctx, &positions)
+        })
+        .await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        self.with_doc("foldingRange", &params.text_document.uri, move |db, ctx| {
+            handlers::folding_ranges(db, ctx)
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let uri = params.text_document.uri;
+        let data = self
+            .with_doc("semanticTokens", &uri, move |db, ctx| {
+                handlers::semantic_tokens(db, ctx, None)
+            })
+            .await?;
+        let mut state = self.state.lock().unwrap();
+        let id = state.next_result_id();
+        state.last_tokens.insert(uri, (id.clone(), data.clone()));
+        Ok(Some(SemanticTokensResult::Tokens(SemanticTokens {
+            result_id: Some(id),
+            data,
+        })))
+    }
+
+    async fn semantic_tokens_full_delta(
+        &self,
+        params: SemanticTokensDeltaParams,
+    ) -> Result<Option<SemanticTokensFullDeltaResult>> {
+        let uri = params.text_document.uri;
+        let data = self
+            .with_doc("semanticTokens", &uri, move |db, ctx| {
+                handlers::semantic_tokens(db, ctx, None)
+            })
+            .await?;
+        let mut state = self.state.lock().unwrap();
+        let id = state.next_result_id();
+        let previous = state.last_tokens.insert(uri, (id.clone(), data.clone()));
+        Ok(Some(match previous {
+            Some((prev_id, prev)) if prev_id == params.previous_result_id => {
+                SemanticTokensFullDeltaResult::TokensDelta(SemanticTokensDelta {
+                    result_id: Some(id),
+                    edits: handlers::tokens_delta(&prev, &data),
+                })
+            }
+            _ => SemanticTokensFullDeltaResult::Tokens(SemanticTokens {
+                result_id: Some(id),
+                data,
+            }),
+        }))
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let range = params.range;
+        let data = self
+            .with_doc("semanticTokens", &params.text_document.uri, move |db, ctx| {
+                handlers::semantic_tokens(db, ctx, Some(range))
+            })
+            .await?;
+        Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens {
+            result_id: None,
+            data,
+        })))
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        self.with_doc("documentLink", &params.text_document.uri, move |db, ctx| {
+            handlers::document_links(db, ctx)
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let range = params.range;
+        self.with_doc("inlayHint", &params.text_document.uri, move |db, ctx| {
+            handlers::inlay_hints(db, ctx, range)
+        })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let range = params.range;
+        self.with_doc("codeAction", &params.text_document.uri, move |db, ctx| {
+            handlers::code_actions(db, ctx, range)
+        })
+        .await
+    }
+}
