@@ -5,7 +5,7 @@
 // PROFILE_DIR (temporary profiles for Apply).
 // Checks that need a server feature the server does not advertise yet are skipped with the reason.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -16,6 +16,8 @@ const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`,
 fs.mkdirSync(OUT_DIR, { recursive: true });
 for (const f of ['caps.json', 'driver.json']) fs.rmSync(path.join(OUT_DIR, f), { force: true });
 const LOCKED_REV = '7e7c39ea35c5cdd002cd4588b03a3fb9ece6fad9';
+// Flake-input hover comes with the server's flake support, which has a CLI face: `strata flake`.
+const FLAKE_SUPPORT = spawnSync(process.env.STRATA_SERVER, ['flake', '--help'], { stdio: 'ignore' }).status === 0;
 
 let passed = 0, failed = 0, skipped = 0;
 const check = (name, cond, detail = '') => {
@@ -140,7 +142,7 @@ try {
     skip('completion offers a let binding', 'the server does not advertise completionProvider');
   }
 
-  if (caps.hoverProvider) {
+  if (caps.hoverProvider && FLAKE_SUPPORT) {
     check('extension host: hover on a flake input shows the locked revision', (driver?.hover ?? '').includes(LOCKED_REV.slice(0, 7)), driver?.hover);
     await openFile('flake.nix');
     const flakeText = fs.readFileSync(path.join(WORKSPACE, 'flake.nix'), 'utf8').split('\n');
@@ -154,7 +156,7 @@ try {
     await shot('hover.png');
     await page.keyboard.press('Escape');
   } else {
-    skip('hover on a flake input shows the locked revision', 'the server does not advertise hoverProvider');
+    skip('hover on a flake input shows the locked revision', caps.hoverProvider ? 'this server has no flake support yet (`strata flake` is not a subcommand)' : 'the server does not advertise hoverProvider');
   }
 
   if (caps.commands.includes('strata.apply')) {

@@ -38,5 +38,5 @@ JSON
 for v in "$T/strata.vsix" "$T/driver.vsix"; do
   timeout 180 "$CS" --extensions-dir "$T/ext" --user-data-dir "$T/ud" --install-extension "$v" >> "$T/install.log" 2>&1
 done
-CODE_SERVER="$CS" WORKSPACE="$T/ws" EXT_DIR="$T/ext" DATA_DIR="$T/ud" OUT_DIR="$OUT" PROFILE_DIR="$T/profiles" \
+STRATA_SERVER="$SERVER" CODE_SERVER="$CS" WORKSPACE="$T/ws" EXT_DIR="$T/ext" DATA_DIR="$T/ud" OUT_DIR="$OUT" PROFILE_DIR="$T/profiles" \
   timeout 600 node "$HERE/e2e.mjs"
