@@ -117,6 +117,8 @@ try {
   await shot('missing-server.png');
 
   async function serverChecks() {
+  const statusText = await page.locator('.statusbar-item:has-text("Strata")').first().innerText().catch(() => '');
+  check(`the status bar shows the running server (${JSON.stringify(statusText)})`, /^\s*Strata(\s+gen \d+)?\s*$/.test(statusText));
   const diag = (driver?.diagnostics ?? []).find((d) => d.line === gretingLine);
   check(`extension host: a diagnostic on line ${gretingLine + 1} (undefined \`greting\`)`, !!diag, JSON.stringify(driver?.diagnostics));
 
