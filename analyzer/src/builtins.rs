@@ -175,7 +175,11 @@ mod tests {
     #[test]
     fn table_is_sorted_and_complete() {
         assert!(BUILTINS.windows(2).all(|w| w[0].name < w[1].name));
-        assert_eq!(BUILTINS.len(), 110, "`builtins.attrNames builtins` has 110 names in Nix 2.8");
+        assert_eq!(
+            BUILTINS.len(),
+            110,
+            "`builtins.attrNames builtins` has 110 names in Nix 2.8"
+        );
         for b in BUILTINS {
             assert!(b.signature.starts_with(b.name), "{}", b.name);
             assert!(!b.description.is_empty());
@@ -186,7 +190,10 @@ mod tests {
     fn globals_and_dunder_names() {
         assert!(lookup_global("map").is_some());
         assert!(lookup_global("attrNames").is_none());
-        assert_eq!(lookup_global("__attrNames").map(|b| b.name), Some("attrNames"));
+        assert_eq!(
+            lookup_global("__attrNames").map(|b| b.name),
+            Some("attrNames")
+        );
         assert!(lookup("foldl'").unwrap().is_function());
         assert!(!lookup("nixVersion").unwrap().is_function());
     }

@@ -56,7 +56,8 @@ impl salsa::Database for RootDatabase {}
 #[salsa::db]
 impl Db for RootDatabase {
     fn workspace(&self) -> Workspace {
-        self.workspace.expect("RootDatabase::new sets the workspace")
+        self.workspace
+            .expect("RootDatabase::new sets the workspace")
     }
 }
 
@@ -331,16 +332,33 @@ mod tests {
         db.set_file("/w/a.nix", "let  x = \"a b\";\n in x".into());
         run_all(&db, &[a, b]);
         let executed = take(&log);
-        assert!(executed.contains(&key("module_with_source_map", a)), "{executed:?}");
+        assert!(
+            executed.contains(&key("module_with_source_map", a)),
+            "{executed:?}"
+        );
         assert!(!executed.contains(&key("scopes", a)), "{executed:?}");
-        assert!(!executed.contains(&key("name_resolution", a)), "{executed:?}");
+        assert!(
+            !executed.contains(&key("name_resolution", a)),
+            "{executed:?}"
+        );
         // Whitespace inside a string changes a.nix's module, never b.nix's analysis.
         db.set_file("/w/a.nix", "let  x = \"a  b\";\n in x".into());
         run_all(&db, &[a, b]);
         let executed = take(&log);
-        assert!(executed.contains(&key("name_resolution", a)), "{executed:?}");
-        assert!(!executed.contains(&key("name_resolution", b)), "{executed:?}");
-        assert!(!executed.iter().any(|e| e.ends_with(&format!("({:?})", b.as_id()))), "{executed:?}");
+        assert!(
+            executed.contains(&key("name_resolution", a)),
+            "{executed:?}"
+        );
+        assert!(
+            !executed.contains(&key("name_resolution", b)),
+            "{executed:?}"
+        );
+        assert!(
+            !executed
+                .iter()
+                .any(|e| e.ends_with(&format!("({:?})", b.as_id()))),
+            "{executed:?}"
+        );
     }
 
     #[test]
@@ -358,9 +376,15 @@ mod tests {
 
     #[test]
     fn resolves_relative_paths() {
-        assert_eq!(resolve_path("/w/a/b.nix", "./c.nix").as_deref(), Some("/w/a/c.nix"));
+        assert_eq!(
+            resolve_path("/w/a/b.nix", "./c.nix").as_deref(),
+            Some("/w/a/c.nix")
+        );
         assert_eq!(resolve_path("/w/a/b.nix", "../../x").as_deref(), Some("/x"));
-        assert_eq!(resolve_path("/w/a/b.nix", "/etc/nixos/").as_deref(), Some("/etc/nixos"));
+        assert_eq!(
+            resolve_path("/w/a/b.nix", "/etc/nixos/").as_deref(),
+            Some("/etc/nixos")
+        );
         assert_eq!(resolve_path("/w/a/b.nix", "<nixpkgs>"), None);
     }
 }

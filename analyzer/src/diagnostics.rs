@@ -94,9 +94,9 @@ impl DiagnosticKind {
             | DiagnosticKind::LegacyLet
             | DiagnosticKind::UriLiteral
             | DiagnosticKind::OrIdentifier => Severity::Warning,
-            DiagnosticKind::UselessRec | DiagnosticKind::EmptyLet | DiagnosticKind::EmptyInherit => {
-                Severity::Hint
-            }
+            DiagnosticKind::UselessRec
+            | DiagnosticKind::EmptyLet
+            | DiagnosticKind::EmptyInherit => Severity::Hint,
         }
     }
 

@@ -2,9 +2,9 @@
 //! and one pure function per editor feature. No file or network IO lives here.
 
 pub mod builtins;
-pub mod diagnostics;
-pub mod settings;
 pub mod db;
 pub mod def;
+pub mod diagnostics;
 pub mod ide;
+pub mod settings;
 pub mod syntax;

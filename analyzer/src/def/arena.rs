@@ -13,7 +13,10 @@ pub struct Idx<T> {
 impl<T> Idx<T> {
     /// Builds an index from its raw position.
     pub fn from_raw(raw: u32) -> Self {
-        Idx { raw, _ty: PhantomData }
+        Idx {
+            raw,
+            _ty: PhantomData,
+        }
     }
     /// The raw position in the arena.
     pub fn into_raw(self) -> u32 {

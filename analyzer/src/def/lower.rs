@@ -6,12 +6,10 @@
 use std::collections::HashMap;
 
 use super::{
-    Attrpath, BindingValue, Bindings, Expr, ExprId, Literal, Module, ModuleSourceMap, Name,
-    NameId, NameKind, Pat,
+    Attrpath, BindingValue, Bindings, Expr, ExprId, Literal, Module, ModuleSourceMap, Name, NameId,
+    NameKind, Pat,
 };
-use crate::syntax::ast::{
-    self, AstNode, HasBindings, LiteralKind, Param, PathPart, StrPart,
-};
+use crate::syntax::ast::{self, AstNode, HasBindings, LiteralKind, Param, PathPart, StrPart};
 use crate::syntax::SyntaxNode;
 use rowan::TextRange;
 
@@ -132,10 +130,14 @@ impl LowerCtx {
                     None => Expr::Missing,
                 },
                 Some(LiteralKind::Float) => Expr::Literal(Literal::Float(
-                    l.token().map_or_else(String::new, |t| t.text().to_owned()).into(),
+                    l.token()
+                        .map_or_else(String::new, |t| t.text().to_owned())
+                        .into(),
                 )),
                 Some(LiteralKind::Uri) => Expr::Literal(Literal::Uri(
-                    l.token().map_or_else(String::new, |t| t.text().to_owned()).into(),
+                    l.token()
+                        .map_or_else(String::new, |t| t.text().to_owned())
+                        .into(),
                 )),
                 None => Expr::Missing,
             },
@@ -263,8 +265,11 @@ impl LowerCtx {
             }
             Some(Param::Pattern(p)) => {
                 if let Some(ident) = p.pat_bind().and_then(|b| b.ident()) {
-                    let id =
-                        self.alloc_name(&ident.name(), NameKind::Param, ident.syntax().text_range());
+                    let id = self.alloc_name(
+                        &ident.name(),
+                        NameKind::Param,
+                        ident.syntax().text_range(),
+                    );
                     if let Some(bind) = p.pat_bind() {
                         self.source_map
                             .binding_ranges
@@ -353,8 +358,10 @@ impl LowerCtx {
         for binding in node.bindings() {
             match binding {
                 ast::Binding::AttrpathValue(apv) => {
-                    let attrs: Vec<ast::Attr> =
-                        apv.attrpath().map(|p| p.attrs().collect()).unwrap_or_default();
+                    let attrs: Vec<ast::Attr> = apv
+                        .attrpath()
+                        .map(|p| p.attrs().collect())
+                        .unwrap_or_default();
                     let range = apv.syntax().text_range();
                     self.add_path(b, &attrs, apv.value(), range);
                 }

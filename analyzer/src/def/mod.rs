@@ -9,8 +9,8 @@ pub mod scope;
 
 use std::collections::HashMap;
 
-pub use arena::{Arena, Idx};
 pub use crate::syntax::ast::{BinaryOp, UnaryOpKind};
+pub use arena::{Arena, Idx};
 pub use rowan::{TextRange, TextSize};
 
 /// Index of an expression in [`Module::exprs`].
@@ -184,7 +184,9 @@ impl ModuleSourceMap {
     }
     /// The first (primary) defining range of a name.
     pub fn range_for_name(&self, name: NameId) -> Option<TextRange> {
-        self.name_map_rev.get(&name).and_then(|v| v.first().copied())
+        self.name_map_rev
+            .get(&name)
+            .and_then(|v| v.first().copied())
     }
     /// Every defining range of a name.
     pub fn ranges_for_name(&self, name: NameId) -> &[TextRange] {

@@ -32,15 +32,27 @@ pub fn code_actions(db: &dyn Db, file: SourceFile, range: TextRange) -> Vec<Assi
             continue;
         }
         match d.kind {
-            DiagnosticKind::UnusedBinding | DiagnosticKind::UnusedFormal | DiagnosticKind::UnusedParam => {
-                let Some(name) = source_map.name_for_range(d.range) else { continue };
+            DiagnosticKind::UnusedBinding
+            | DiagnosticKind::UnusedFormal
+            | DiagnosticKind::UnusedParam => {
+                let Some(name) = source_map.name_for_range(d.range) else {
+                    continue;
+                };
                 let n = &module.names[name];
-                let Some(binding) = source_map.binding_ranges.get(&name).copied() else { continue };
+                let Some(binding) = source_map.binding_ranges.get(&name).copied() else {
+                    continue;
+                };
                 let edit = match n.kind {
                     NameKind::LetIn => {
                         // `inherit a b;`: drop just this name unless it is the only one.
-                        match root.covering_element(binding).ancestors().find_map(ast::Inherit::cast) {
-                            Some(inh) if inh.attrs().count() > 1 => delete_with_space_before(text, binding),
+                        match root
+                            .covering_element(binding)
+                            .ancestors()
+                            .find_map(ast::Inherit::cast)
+                        {
+                            Some(inh) if inh.attrs().count() > 1 => {
+                                delete_with_space_before(text, binding)
+                            }
                             Some(inh) => delete_line_aware(text, inh.syntax().text_range()),
                             None => delete_line_aware(text, binding),
                         }
@@ -86,7 +98,9 @@ fn inherit_rewrite(root: &SyntaxNode, range: TextRange) -> Option<Assist> {
         .ancestors()
         .find_map(ast::AttrpathValue::cast)?;
     let attrs: Vec<ast::Attr> = apv.attrpath()?.attrs().collect();
-    let [ast::Attr::Ident(key)] = attrs.as_slice() else { return None };
+    let [ast::Attr::Ident(key)] = attrs.as_slice() else {
+        return None;
+    };
     let name = key.name();
     let parent = apv.syntax().parent()?;
     let replacement = match apv.value()? {
@@ -127,7 +141,10 @@ fn delete_line_aware(text: &str, range: TextRange) -> TextEdit {
     let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
     if text[line_start..start].trim().is_empty() && text[end..line_end].trim().is_empty() {
         return TextEdit {
-            range: TextRange::new(TextSize::from(line_start as u32), TextSize::from(line_end as u32)),
+            range: TextRange::new(
+                TextSize::from(line_start as u32),
+                TextSize::from(line_end as u32),
+            ),
             new_text: String::new(),
         };
     }
@@ -201,7 +218,10 @@ mod tests {
         };
         let mut text = pos.file.text(&f.db).clone();
         for e in action.edits.iter().rev() {
-            text.replace_range(usize::from(e.range.start())..usize::from(e.range.end()), &e.new_text);
+            text.replace_range(
+                usize::from(e.range.start())..usize::from(e.range.end()),
+                &e.new_text,
+            );
         }
         expect.assert_eq(&format!("{}\n{}", action.title, text));
     }
@@ -271,6 +291,10 @@ mod tests {
                 Convert to `inherit (y) x;`
                 y: { inherit (y) x; }"#]],
         );
-        check("x: let x$0 = x; in x", "inherit", expect![[r#"no action; got []"#]]);
+        check(
+            "x: let x$0 = x; in x",
+            "inherit",
+            expect![[r#"no action; got []"#]],
+        );
     }
 }

@@ -114,7 +114,11 @@ pub fn completions(db: &dyn Db, pos: FilePos) -> Option<Vec<CompletionItem>> {
             SyntaxKind::NODE_ATTR_SET | SyntaxKind::NODE_LET_IN | SyntaxKind::NODE_ATTRPATH
         )
     });
-    let keywords: &[&str] = if in_bindings { &["inherit"] } else { EXPR_KEYWORDS };
+    let keywords: &[&str] = if in_bindings {
+        &["inherit"]
+    } else {
+        EXPR_KEYWORDS
+    };
     for kw in keywords {
         items.push(CompletionItem {
             label: kw.to_string(),
@@ -150,7 +154,11 @@ fn attr_completions(
 ) -> Option<Vec<CompletionItem>> {
     let select = dot
         .parent_ancestors()
-        .find_map(|n| ast::Select::cast(n.clone()).map(Into::into).or_else(|| ast::HasAttr::cast(n).map(Into::into)))
+        .find_map(|n| {
+            ast::Select::cast(n.clone())
+                .map(Into::into)
+                .or_else(|| ast::HasAttr::cast(n).map(Into::into))
+        })
         .map(|e: ast::Expr| e)?;
     let (set_expr, attrpath) = match &select {
         ast::Expr::Select(s) => (s.expr()?, s.attrpath()),
@@ -219,9 +227,12 @@ pub fn static_attrs(
                 .map(|(n, _)| (module.names[*n].text.to_string(), None))
                 .collect(),
         ),
-        Expr::Reference(name) if &**name == "builtins" => {
-            Some(BUILTINS.iter().map(|b| (b.name.to_string(), Some(b))).collect())
-        }
+        Expr::Reference(name) if &**name == "builtins" => Some(
+            BUILTINS
+                .iter()
+                .map(|b| (b.name.to_string(), Some(b)))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -343,7 +354,10 @@ let lib = import ./lib.nix { }; in lib.mk$0
         let f = Fixture::new("builtins.attrN$0");
         let items = super::completions(&f.db, f.pos()).unwrap();
         let item = items.iter().find(|i| i.label == "attrNames").unwrap();
-        assert_eq!(item.detail.as_deref(), Some("attrNames :: AttrSet -> [String]"));
+        assert_eq!(
+            item.detail.as_deref(),
+            Some("attrNames :: AttrSet -> [String]")
+        );
         assert_eq!(f.text_of(item.replace), "attrN");
     }
 }

@@ -210,7 +210,15 @@ mod tests {
         let file = db.set_file("/w/test.nix", text.into());
         let shown: Vec<String> = db::diagnostics(&db, file)
             .iter()
-            .map(|d| format!("{} {:?} `{}`: {}", d.code(), d.severity(), &text[d.range], d.message))
+            .map(|d| {
+                format!(
+                    "{} {:?} `{}`: {}",
+                    d.code(),
+                    d.severity(),
+                    &text[d.range],
+                    d.message
+                )
+            })
             .collect();
         expect.assert_eq(&shown.join("\n"));
     }
@@ -221,11 +229,17 @@ mod tests {
 
     #[test]
     fn undefined_names_respect_with() {
-        check("x: y", expect![[r#"
+        check(
+            "x: y",
+            expect![[r#"
             unused-param Warning `x`: unused parameter `x`
-            undefined-name Error `y`: undefined variable `y`"#]]);
+            undefined-name Error `y`: undefined variable `y`"#]],
+        );
         check("pkgs: with pkgs; hello", expect![""]);
-        check("{ a = b; }", expect!["undefined-name Error `b`: undefined variable `b`"]);
+        check(
+            "{ a = b; }",
+            expect!["undefined-name Error `b`: undefined variable `b`"],
+        );
         check("builtins.map toString [ __curPos true ]", expect![""]);
     }
 
@@ -245,7 +259,11 @@ mod tests {
         );
         let mut all = Settings::default();
         all.diagnostics.unused_formals = UnusedFormals::All;
-        check_with(all, "{ pkgs, ... }: 1", expect!["unused-formal Warning `pkgs`: unused formal argument `pkgs`"]);
+        check_with(
+            all,
+            "{ pkgs, ... }: 1",
+            expect!["unused-formal Warning `pkgs`: unused formal argument `pkgs`"],
+        );
     }
 
     #[test]
@@ -267,21 +285,37 @@ mod tests {
             "{ a.b = 1; a = { b = 2; }; }",
             expect!["duplicate-attr Error `b`: attribute 'b' already defined at 1:5"],
         );
-        check("{ a = 1; a.b = 2; }", expect!["duplicate-attr Error `a`: attribute 'a.b' already defined at 1:3"]);
-        check("let { x = https://nixos.org; body = x; }", expect![[r#"
+        check(
+            "{ a = 1; a.b = 2; }",
+            expect!["duplicate-attr Error `a`: attribute 'a.b' already defined at 1:3"],
+        );
+        check(
+            "let { x = https://nixos.org; body = x; }",
+            expect![[r#"
             legacy-let Warning `let`: `let { … body = …; }` is deprecated: use `let … in`
-            uri-literal Warning `https://nixos.org`: URI literals are deprecated: write a string instead"#]]);
-        check("{ a = 1 }", expect!["syntax-error Error `}`: expected `;`, found `}`"]);
-        check("let or = 1; f = x: x; in f or", expect![[r#"
+            uri-literal Warning `https://nixos.org`: URI literals are deprecated: write a string instead"#]],
+        );
+        check(
+            "{ a = 1 }",
+            expect!["syntax-error Error `}`: expected `;`, found `}`"],
+        );
+        check(
+            "let or = 1; f = x: x; in f or",
+            expect![[r#"
             or-identifier Warning `or`: `or` used as a name is deprecated
-            or-identifier Warning `or`: `or` used as a name is deprecated"#]]);
+            or-identifier Warning `or`: `or` used as a name is deprecated"#]],
+        );
     }
 
     #[test]
     fn settings_silence_kinds_and_files() {
         let mut s = Settings::default();
         s.diagnostics.ignored = vec!["undefined-name".into()];
-        check_with(s, "x: y", expect!["unused-param Warning `x`: unused parameter `x`"]);
+        check_with(
+            s,
+            "x: y",
+            expect!["unused-param Warning `x`: unused parameter `x`"],
+        );
         let mut s = Settings::default();
         s.diagnostics.excluded_files = vec!["w/*.nix".into()];
         check_with(s, "x: y", expect![""]);

@@ -33,7 +33,12 @@ pub fn folding_ranges(db: &dyn Db, file: SourceFile) -> Vec<Fold> {
             rowan::NodeOrToken::Node(n) => {
                 if matches!(
                     n.kind(),
-                    NODE_ATTR_SET | NODE_LET_IN | NODE_LIST | NODE_STRING | NODE_PATTERN | NODE_LEGACY_LET
+                    NODE_ATTR_SET
+                        | NODE_LET_IN
+                        | NODE_LIST
+                        | NODE_STRING
+                        | NODE_PATTERN
+                        | NODE_LEGACY_LET
                 ) && n.text().contains_char('\n')
                 {
                     out.push(Fold {
@@ -44,7 +49,8 @@ pub fn folding_ranges(db: &dyn Db, file: SourceFile) -> Vec<Fold> {
             }
             rowan::NodeOrToken::Token(t) => match t.kind() {
                 TOKEN_COMMENT => {
-                    comment_run = Some(comment_run.map_or(t.text_range(), |r| r.cover(t.text_range())));
+                    comment_run =
+                        Some(comment_run.map_or(t.text_range(), |r| r.cover(t.text_range())));
                 }
                 // A run of line comments continues across single newlines only.
                 TOKEN_WHITESPACE if t.text().matches('\n').count() <= 1 => {}

@@ -112,8 +112,14 @@ mod tests {
 
     #[test]
     fn rec_inherit_and_merged_paths() {
-        check("rec { a = 1; b = a$0; }", expect!["rec { <a> = 1; b = a; }"]);
-        check("let x = 1; in { inherit x$0; }", expect!["let <x> = 1; in { inherit x; }"]);
+        check(
+            "rec { a = 1; b = a$0; }",
+            expect!["rec { <a> = 1; b = a; }"],
+        );
+        check(
+            "let x = 1; in { inherit x$0; }",
+            expect!["let <x> = 1; in { inherit x; }"],
+        );
         check(
             "let a.b = 1; a.c = 2; in a$0",
             expect!["let <a>.b = 1; <a>.c = 2; in a"],

@@ -28,11 +28,15 @@ pub fn inlay_hints(db: &dyn Db, file: SourceFile, range: Option<TextRange>) -> V
             continue;
         };
         for (name, value) in b.statics.iter() {
-            let BindingValue::Expr(v) = value else { continue };
+            let BindingValue::Expr(v) = value else {
+                continue;
+            };
             if !matches!(module.exprs[*v], Expr::Attrset(_) | Expr::RecAttrset(_)) {
                 continue;
             }
-            let Some(r) = source_map.range_for_expr(*v) else { continue };
+            let Some(r) = source_map.range_for_expr(*v) else {
+                continue;
+            };
             let lines = index.line_col(r.end()).line - index.line_col(r.start()).line;
             if lines < MIN_LINES || range.is_some_and(|q| !q.contains_inclusive(r.end())) {
                 continue;
@@ -54,11 +58,17 @@ mod tests {
     #[test]
     fn closing_brace_of_long_sets() {
         let body = "    a = 1;\n".repeat(10);
-        let f = Fixture::new(&format!("{{\n  web = {{\n{body}  }};\n  short = {{ b = 1; }};\n}}\n"));
+        let f = Fixture::new(&format!(
+            "{{\n  web = {{\n{body}  }};\n  short = {{ b = 1; }};\n}}\n"
+        ));
         let hints = super::inlay_hints(&f.db, f.files[0], None);
         assert_eq!(hints.len(), 1);
         assert_eq!(hints[0].label, "# web");
         let text = f.files[0].text(&f.db);
-        assert_eq!(&text[..usize::from(hints[0].offset)].trim_end()[text[..usize::from(hints[0].offset)].trim_end().len() - 1..], "}");
+        assert_eq!(
+            &text[..usize::from(hints[0].offset)].trim_end()
+                [text[..usize::from(hints[0].offset)].trim_end().len() - 1..],
+            "}"
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn document_links(db: &dyn Db, file: SourceFile) -> Vec<Link> {
     use SyntaxKind::*;
     let root = db::parse(db, file).syntax();
     let mut out = Vec::new();
-    for t in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+    for t in root
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
         match t.kind() {
             TOKEN_PATH => {
                 // Interpolated paths have fragments after this token: skip those.
@@ -50,9 +53,12 @@ pub fn document_links(db: &dyn Db, file: SourceFile) -> Vec<Link> {
                 target: LinkTarget::Url(t.text().to_string()),
                 tooltip: None,
             }),
-            TOKEN_STR_CONTENT | TOKEN_COMMENT => {
-                scan_text(t.text(), t.text_range().start(), t.kind() == TOKEN_STR_CONTENT, &mut out)
-            }
+            TOKEN_STR_CONTENT | TOKEN_COMMENT => scan_text(
+                t.text(),
+                t.text_range().start(),
+                t.kind() == TOKEN_STR_CONTENT,
+                &mut out,
+            ),
             _ => {}
         }
     }
@@ -61,13 +67,29 @@ pub fn document_links(db: &dyn Db, file: SourceFile) -> Vec<Link> {
 
 /// Finds URLs (and, in strings, flake references) inside a piece of text.
 fn scan_text(text: &str, base: TextSize, is_string: bool, out: &mut Vec<Link>) {
-    let is_url_char = |c: char| !c.is_whitespace() && !matches!(c, '"' | '\'' | '<' | '>' | '`' | ')' | '(' | '$' | '{' | '}');
+    let is_url_char = |c: char| {
+        !c.is_whitespace()
+            && !matches!(
+                c,
+                '"' | '\'' | '<' | '>' | '`' | ')' | '(' | '$' | '{' | '}'
+            )
+    };
     let mut i = 0;
     while i < text.len() {
         let rest = &text[i..];
-        let scheme = ["https://", "http://", "github:", "gitlab:", "sourcehut:", "git+https://"]
-            .into_iter()
-            .find(|s| rest.starts_with(s) && (i == 0 || !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '+')));
+        let scheme = [
+            "https://",
+            "http://",
+            "github:",
+            "gitlab:",
+            "sourcehut:",
+            "git+https://",
+        ]
+        .into_iter()
+        .find(|s| {
+            rest.starts_with(s)
+                && (i == 0 || !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '+'))
+        });
         let Some(scheme) = scheme else {
             i += rest.chars().next().map_or(1, char::len_utf8);
             continue;

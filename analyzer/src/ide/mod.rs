@@ -108,7 +108,10 @@ pub fn name_at(db: &dyn Db, pos: FilePos) -> Option<NameAt> {
         node = node
             .ancestors()
             .find(|n| n.kind() == SyntaxKind::NODE_STRING)
-            .filter(|n| n.parent().is_some_and(|p| p.kind() == SyntaxKind::NODE_ATTRPATH))?;
+            .filter(|n| {
+                n.parent()
+                    .is_some_and(|p| p.kind() == SyntaxKind::NODE_ATTRPATH)
+            })?;
     }
     let range = node.text_range();
     let definition = source_map.name_for_range(range);

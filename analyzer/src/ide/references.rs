@@ -51,9 +51,6 @@ mod tests {
             expect!["let <a> = 1; b = <a> + <a>; in { inherit <a>; c = <a>; }"],
         );
         check("x: y: x$0 + y", expect!["<x>: y: <x> + y"]);
-        check(
-            "a: (a: a$0) a",
-            expect!["a: (<a>: <a>) a"],
-        );
+        check("a: (a: a$0) a", expect!["a: (<a>: <a>) a"]);
     }
 }

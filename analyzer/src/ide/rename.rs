@@ -14,7 +14,10 @@ pub fn prepare_rename(db: &dyn Db, pos: FilePos) -> Result<(TextRange, String), 
     let name = target_name(db, pos).ok_or_else(|| match &at.reference {
         Some((_, Some(ResolveResult::Builtin(_)))) => format!("`{}` is a builtin", at.text),
         Some((_, Some(ResolveResult::WithExprs(_)))) => {
-            format!("`{}` comes from a `with` and cannot be renamed safely", at.text)
+            format!(
+                "`{}` comes from a `with` and cannot be renamed safely",
+                at.text
+            )
         }
         _ => format!("`{}` is not defined in this file", at.text),
     })?;
@@ -38,7 +41,10 @@ fn check_renamable(db: &dyn Db, pos: FilePos, name: NameId) -> Result<(), String
         }
     }
     if db::source_map(db, pos.file).ranges_for_name(name).len() > 1 {
-        return Err(format!("`{}` is defined by several attribute paths", n.text));
+        return Err(format!(
+            "`{}` is defined by several attribute paths",
+            n.text
+        ));
     }
     let inherited = db::name_resolution(db, pos.file)
         .references_to(name)
@@ -74,7 +80,9 @@ pub fn rename(db: &dyn Db, pos: FilePos, new_name: &str) -> Result<Vec<TextEdit>
     let scopes = db::scopes(db, pos.file);
     let resolution = db::name_resolution(db, pos.file);
     let source_map = db::source_map(db, pos.file);
-    let def_scope = scopes.scope_defining(name).ok_or("definition has no scope")?;
+    let def_scope = scopes
+        .scope_defining(name)
+        .ok_or("definition has no scope")?;
     let uses = resolution.references_to(name);
     // The new name must not be captured by, or capture, another binding.
     for &u in &uses {
@@ -100,7 +108,9 @@ pub fn rename(db: &dyn Db, pos: FilePos, new_name: &str) -> Result<Vec<TextEdit>
             .scope_for_expr(e)
             .is_some_and(|s| scopes.is_ancestor(def_scope, s));
         if captured && *r != ResolveResult::Definition(name) {
-            return Err(format!("renaming would capture the existing use of `{new_name}`"));
+            return Err(format!(
+                "renaming would capture the existing use of `{new_name}`"
+            ));
         }
     }
     if let crate::def::scope::ScopeKind::Definitions(defs) =
@@ -136,7 +146,10 @@ mod tests {
             Ok(edits) => {
                 let mut text = f.pos().file.text(&f.db).clone();
                 for e in edits.iter().rev() {
-                    text.replace_range(usize::from(e.range.start())..usize::from(e.range.end()), &e.new_text);
+                    text.replace_range(
+                        usize::from(e.range.start())..usize::from(e.range.end()),
+                        &e.new_text,
+                    );
                 }
                 text
             }
@@ -154,21 +167,56 @@ mod tests {
 
     #[test]
     fn refuses_unsafe_renames() {
-        check("{ pk$0gs }: pkgs", "p", expect!["error: `pkgs` is a formal argument: callers pass it by name"]);
-        check("{ a$0 = 1; }", "b", expect!["error: `a` is an attribute name"]);
-        check("let a$0 = 1; in { inherit a; }", "b", expect!["error: `a` is inherited into a set, whose attribute would be renamed too"]);
-        check("let a$0 = 1; in a", "if", expect!["error: `if` is not a valid Nix identifier"]);
-        check("let a$0 = 1; b = 2; in a + b", "b", expect!["error: `b` is already bound where `a` is used"]);
-        check("let a$0 = 1; in x: a + x", "x", expect!["error: `x` is already bound where `a` is used"]);
+        check(
+            "{ pk$0gs }: pkgs",
+            "p",
+            expect!["error: `pkgs` is a formal argument: callers pass it by name"],
+        );
+        check(
+            "{ a$0 = 1; }",
+            "b",
+            expect!["error: `a` is an attribute name"],
+        );
+        check(
+            "let a$0 = 1; in { inherit a; }",
+            "b",
+            expect!["error: `a` is inherited into a set, whose attribute would be renamed too"],
+        );
+        check(
+            "let a$0 = 1; in a",
+            "if",
+            expect!["error: `if` is not a valid Nix identifier"],
+        );
+        check(
+            "let a$0 = 1; b = 2; in a + b",
+            "b",
+            expect!["error: `b` is already bound where `a` is used"],
+        );
+        check(
+            "let a$0 = 1; in x: a + x",
+            "x",
+            expect!["error: `x` is already bound where `a` is used"],
+        );
         check("ma$0p", "f", expect!["error: `map` is a builtin"]);
-        check("let a$0 = 1; b = map; in a b", "map", expect!["error: renaming would capture the existing use of `map`"]);
-        check("let a$0 = 1; b = 2; in 3", "b", expect!["error: `b` is already defined here"]);
+        check(
+            "let a$0 = 1; b = map; in a b",
+            "map",
+            expect!["error: renaming would capture the existing use of `map`"],
+        );
+        check(
+            "let a$0 = 1; b = 2; in 3",
+            "b",
+            expect!["error: `b` is already defined here"],
+        );
     }
 
     #[test]
     fn prepare_gives_range() {
         let f = Fixture::new("let abc = 1; in a$0bc");
         let (range, text) = super::prepare_rename(&f.db, f.pos()).unwrap();
-        assert_eq!((f.text_of(range), text), ("abc".to_string(), "abc".to_string()));
+        assert_eq!(
+            (f.text_of(range), text),
+            ("abc".to_string(), "abc".to_string())
+        );
     }
 }

@@ -32,7 +32,14 @@ mod tests {
             .collect();
         assert_eq!(
             shown,
-            vec!["x", "f x", "(f x)", "[ 1 (f x) ]", "a = [ 1 (f x) ];", "{ a = [ 1 (f x) ]; }"]
+            vec![
+                "x",
+                "f x",
+                "(f x)",
+                "[ 1 (f x) ]",
+                "a = [ 1 (f x) ];",
+                "{ a = [ 1 (f x) ]; }"
+            ]
         );
     }
 }

@@ -78,7 +78,11 @@ pub struct SemanticToken {
 }
 
 /// Classified tokens of a file, in order, optionally only those touching `range`.
-pub fn semantic_tokens(db: &dyn Db, file: SourceFile, range: Option<TextRange>) -> Vec<SemanticToken> {
+pub fn semantic_tokens(
+    db: &dyn Db,
+    file: SourceFile,
+    range: Option<TextRange>,
+) -> Vec<SemanticToken> {
     use SyntaxKind::*;
     let root = db::parse(db, file).syntax();
     let module = db::module(db, file);
@@ -98,8 +102,14 @@ pub fn semantic_tokens(db: &dyn Db, file: SourceFile, range: Option<TextRange>) 
             TOKEN_COMMENT => (TokenKind::Comment, 0),
             TOKEN_INT | TOKEN_FLOAT => (TokenKind::Number, 0),
             TOKEN_URI => (TokenKind::String, DEPRECATED),
-            TOKEN_PATH | TOKEN_PATH_HOME | TOKEN_PATH_SEARCH | TOKEN_PATH_FRAGMENT | TOKEN_QUOTE
-            | TOKEN_IND_QUOTE_OPEN | TOKEN_IND_QUOTE_CLOSE | TOKEN_STR_CONTENT
+            TOKEN_PATH
+            | TOKEN_PATH_HOME
+            | TOKEN_PATH_SEARCH
+            | TOKEN_PATH_FRAGMENT
+            | TOKEN_QUOTE
+            | TOKEN_IND_QUOTE_OPEN
+            | TOKEN_IND_QUOTE_CLOSE
+            | TOKEN_STR_CONTENT
             | TOKEN_STR_ESCAPE => (TokenKind::String, 0),
             TOKEN_IDENT | TOKEN_OR_KW => {
                 let Some(node) = t.parent() else { continue };
@@ -112,7 +122,10 @@ pub fn semantic_tokens(db: &dyn Db, file: SourceFile, range: Option<TextRange>) 
                         NameKind::PlainAttrset | NameKind::RecAttrset => TokenKind::Property,
                     };
                     // `inherit x;` reads x: classify by what it reads, still a declaration.
-                    let class = match source_map.expr_for_range(nr).and_then(|e| resolution.get(e)) {
+                    let class = match source_map
+                        .expr_for_range(nr)
+                        .and_then(|e| resolution.get(e))
+                    {
                         Some(ResolveResult::Builtin(_)) => TokenKind::Function,
                         _ => class,
                     };
@@ -122,14 +135,20 @@ pub fn semantic_tokens(db: &dyn Db, file: SourceFile, range: Option<TextRange>) 
                         (Expr::Reference(_), Some(ResolveResult::Definition(n))) => {
                             let class = match module.names[*n].kind {
                                 NameKind::Param | NameKind::PatField => TokenKind::Parameter,
-                                NameKind::PlainAttrset | NameKind::RecAttrset => TokenKind::Property,
+                                NameKind::PlainAttrset | NameKind::RecAttrset => {
+                                    TokenKind::Property
+                                }
                                 NameKind::LetIn => TokenKind::Variable,
                             };
                             (class, deprecated)
                         }
                         (Expr::Reference(_), Some(ResolveResult::Builtin(b))) => {
                             let is_fn = crate::builtins::lookup(b).is_some_and(|b| b.is_function());
-                            let class = if is_fn { TokenKind::Function } else { TokenKind::Variable };
+                            let class = if is_fn {
+                                TokenKind::Function
+                            } else {
+                                TokenKind::Variable
+                            };
                             (class, DEFAULT_LIBRARY | deprecated)
                         }
                         (Expr::Reference(_), _) => (TokenKind::Variable, deprecated),
@@ -141,9 +160,11 @@ pub fn semantic_tokens(db: &dyn Db, file: SourceFile, range: Option<TextRange>) 
                 }
             }
             k if k.is_keyword() => (TokenKind::Keyword, 0),
-            TOKEN_EQ | TOKEN_NEQ | TOKEN_LEQ | TOKEN_GEQ | TOKEN_LESS | TOKEN_MORE | TOKEN_AND_AND
-            | TOKEN_OR_OR | TOKEN_IMPLICATION | TOKEN_UPDATE | TOKEN_CONCAT | TOKEN_ADD | TOKEN_SUB
-            | TOKEN_MUL | TOKEN_DIV | TOKEN_INVERT | TOKEN_QUESTION => (TokenKind::Operator, 0),
+            TOKEN_EQ | TOKEN_NEQ | TOKEN_LEQ | TOKEN_GEQ | TOKEN_LESS | TOKEN_MORE
+            | TOKEN_AND_AND | TOKEN_OR_OR | TOKEN_IMPLICATION | TOKEN_UPDATE | TOKEN_CONCAT
+            | TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_INVERT | TOKEN_QUESTION => {
+                (TokenKind::Operator, 0)
+            }
             _ => continue,
         };
         if r.end() < scope.start() {
@@ -166,7 +187,9 @@ mod tests {
 
     #[test]
     fn classifies_by_resolution() {
-        let f = Fixture::new("{ pkgs, ... }: let n = 1; in { inherit n; x = map toString [ n ./p ]; # c\n}");
+        let f = Fixture::new(
+            "{ pkgs, ... }: let n = 1; in { inherit n; x = map toString [ n ./p ]; # c\n}",
+        );
         let shown: Vec<String> = super::semantic_tokens(&f.db, f.files[0], None)
             .into_iter()
             .map(|t| format!("{} {:?} {}", f.text_of(t.range), t.kind, t.modifiers))

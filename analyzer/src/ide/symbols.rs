@@ -78,13 +78,24 @@ fn collect(module: &Module, sm: &ModuleSourceMap, expr: ExprId, out: &mut Vec<Sy
     }
 }
 
-fn bindings(module: &Module, sm: &ModuleSourceMap, b: &Bindings, out: &mut Vec<Symbol>, depth: u32) {
+fn bindings(
+    module: &Module,
+    sm: &ModuleSourceMap,
+    b: &Bindings,
+    out: &mut Vec<Symbol>,
+    depth: u32,
+) {
     for (name, value) in b.statics.iter() {
         let Some(focus) = sm.range_for_name(*name) else {
             continue;
         };
         let n = &module.names[*name];
-        let full = sm.binding_ranges.get(name).copied().unwrap_or(focus).cover(focus);
+        let full = sm
+            .binding_ranges
+            .get(name)
+            .copied()
+            .unwrap_or(focus)
+            .cover(focus);
         let mut children = Vec::new();
         let mut kind = if n.kind == NameKind::LetIn {
             SymbolKind::LetBinding
@@ -203,6 +214,9 @@ mod tests {
             .map(|(file, s)| format!("{} {} in {:?}", file.path(&f.db), s.name, s.container))
             .collect();
         names.sort();
-        assert_eq!(names, vec!["/a.nix fooBar in None", "/b.nix fbr in Some(\"baz\")"]);
+        assert_eq!(
+            names,
+            vec!["/a.nix fooBar in None", "/b.nix fbr in Some(\"baz\")"]
+        );
     }
 }

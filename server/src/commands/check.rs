@@ -74,7 +74,8 @@ fn check_files(files: &[PathBuf], args: &CheckArgs) -> anyhow::Result<ExitCode> 
     db.set_settings(settings);
     let mut loaded = Vec::new();
     for path in files {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let text = String::from_utf8(bytes)
             .with_context(|| format!("{} is not UTF-8 (Nix files must be)", path.display()))?;
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());

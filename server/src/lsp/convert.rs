@@ -86,7 +86,10 @@ mod tests {
         assert_eq!(pos, Position::new(0, 8));
         assert_eq!(map.offset(text, pos), Some(TextSize::from(after_emoji)));
         assert_eq!(map.position(text, TextSize::from(11)), Position::new(1, 0));
-        assert_eq!(map.offset(text, Position::new(0, 99)), Some(TextSize::from(10)));
+        assert_eq!(
+            map.offset(text, Position::new(0, 99)),
+            Some(TextSize::from(10))
+        );
         assert_eq!(map.offset(text, Position::new(9, 0)), None);
     }
 }

@@ -321,7 +321,11 @@ fn symbol_kind(kind: ide::symbols::SymbolKind) -> SymbolKind {
 #[allow(deprecated)] // `DocumentSymbol::deprecated` must still be filled in.
 fn to_lsp_symbol(db: &RootDatabase, ctx: &DocContext, s: ide::symbols::Symbol) -> DocumentSymbol {
     DocumentSymbol {
-        name: if s.name.is_empty() { "<empty>".into() } else { s.name },
+        name: if s.name.is_empty() {
+            "<empty>".into()
+        } else {
+            s.name
+        },
         detail: s.detail,
         kind: symbol_kind(s.kind),
         tags: None,
@@ -357,7 +361,9 @@ pub fn workspace_symbols(db: &RootDatabase, query: &str) -> Result<Option<Vec<Sy
     let mut out = Vec::new();
     for (file, sym) in ide::symbols::workspace_symbols(db, query) {
         let path = file.path(db);
-        let Some(uri) = path_to_uri(path) else { continue };
+        let Some(uri) = path_to_uri(path) else {
+            continue;
+        };
         let text = file.text(db);
         let map = super::convert::PositionMap::new(text);
         out.push(SymbolInformation {

@@ -117,7 +117,9 @@ impl StrataServer {
     pub fn snapshot(&self, uri: &Url) -> Result<(RootDatabase, DocContext)> {
         let state = self.state.lock().unwrap();
         let doc = state.docs.get(uri).ok_or_else(|| {
-            Error::invalid_params(format!("{uri} is not open (send textDocument/didOpen first)"))
+            Error::invalid_params(format!(
+                "{uri} is not open (send textDocument/didOpen first)"
+            ))
         })?;
         let ctx = DocContext {
             uri: uri.clone(),
@@ -232,7 +234,9 @@ impl StrataServer {
         {
             let mut state = self.state.lock().unwrap();
             let file = state.db.set_file(&path, text);
-            state.docs.insert(uri.clone(), Document { file, version, map });
+            state
+                .docs
+                .insert(uri.clone(), Document { file, version, map });
         }
         self.queue.push(uri);
     }
@@ -243,7 +247,11 @@ fn load_imports(state: &Mutex<State>, paths: Vec<String>) {
     let mut loaded = Vec::new();
     for path in paths {
         let p = std::path::Path::new(&path);
-        let p = if p.is_dir() { p.join("default.nix") } else { p.to_path_buf() };
+        let p = if p.is_dir() {
+            p.join("default.nix")
+        } else {
+            p.to_path_buf()
+        };
         match std::fs::metadata(&p) {
             Ok(m) if m.is_file() && m.len() <= MAX_IMPORTED_FILE_BYTES => {
                 if let Ok(text) = std::fs::read_to_string(&p) {
@@ -274,7 +282,9 @@ pub fn uri_to_path(uri: &Url) -> String {
 
 /// The URI of an analyzer path.
 pub fn path_to_uri(path: &str) -> Option<Url> {
-    Url::from_file_path(path).ok().or_else(|| Url::parse(path).ok())
+    Url::from_file_path(path)
+        .ok()
+        .or_else(|| Url::parse(path).ok())
 }
 
 #[tower_lsp::async_trait]
@@ -417,9 +427,11 @@ impl LanguageServer for StrataServer {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        self.with_doc("prepareRename", &params.text_document.uri, move |db, ctx| {
-            handlers::prepare_rename(db, ctx, params.position)
-        })
+        self.with_doc(
+            "prepareRename",
+            &params.text_document.uri,
+            move |db, ctx| handlers::prepare_rename(db, ctx, params.position),
+        )
         .await
     }
 
@@ -437,9 +449,11 @@ impl LanguageServer for StrataServer {
         params: DocumentHighlightParams,
     ) -> Result<Option<Vec<DocumentHighlight>>> {
         let pos = params.text_document_position_params;
-        self.with_doc("documentHighlight", &pos.text_document.uri, move |db, ctx| {
-            handlers::document_highlight(db, ctx, pos.position)
-        })
+        self.with_doc(
+            "documentHighlight",
+            &pos.text_document.uri,
+            move |db, ctx| handlers::document_highlight(db, ctx, pos.position),
+        )
         .await
     }
 
@@ -447,9 +461,11 @@ impl LanguageServer for StrataServer {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        self.with_doc("documentSymbol", &params.text_document.uri, move |db, ctx| {
-            handlers::document_symbols(db, ctx)
-        })
+        self.with_doc(
+            "documentSymbol",
+            &params.text_document.uri,
+            move |db, ctx| handlers::document_symbols(db, ctx),
+        )
         .await
     }
 
@@ -469,9 +485,11 @@ impl LanguageServer for StrataServer {
         params: SelectionRangeParams,
     ) -> Result<Option<Vec<SelectionRange>>> {
         let positions = params.positions;
-        self.with_doc("selectionRange", &params.text_document.uri, move |db, ctx| {
-            handlers::selection_ranges(db, ctx, &positions)
-        })
+        self.with_doc(
+            "selectionRange",
+            &params.text_document.uri,
+            move |db, ctx| handlers::selection_ranges(db, ctx, &positions),
+        )
         .await
     }
 
@@ -534,9 +552,11 @@ impl LanguageServer for StrataServer {
     ) -> Result<Option<SemanticTokensRangeResult>> {
         let range = params.range;
         let data = self
-            .with_doc("semanticTokens", &params.text_document.uri, move |db, ctx| {
-                handlers::semantic_tokens(db, ctx, Some(range))
-            })
+            .with_doc(
+                "semanticTokens",
+                &params.text_document.uri,
+                move |db, ctx| handlers::semantic_tokens(db, ctx, Some(range)),
+            )
             .await?;
         Ok(Some(SemanticTokensRangeResult::Tokens(SemanticTokens {
             result_id: None,

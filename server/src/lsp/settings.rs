@@ -70,11 +70,17 @@ mod tests {
     fn parses_wrapped_and_bare_sections() {
         let wrapped = serde_json::json!({"strata": {"diagnostics": {"ignored": ["unused-with"], "unusedFormals": "all"}}});
         let s = ServerSettings::from_any(&wrapped).unwrap();
-        assert_eq!(s.analyzer.diagnostics.ignored, vec!["unused-with".to_string()]);
+        assert_eq!(
+            s.analyzer.diagnostics.ignored,
+            vec!["unused-with".to_string()]
+        );
         assert_eq!(s.analyzer.diagnostics.unused_formals, UnusedFormals::All);
         let bare = serde_json::json!({"diagnostics": {"excludedFiles": ["gen/**"]}});
         let s = ServerSettings::from_any(&bare).unwrap();
-        assert_eq!(s.analyzer.diagnostics.excluded_files, vec!["gen/**".to_string()]);
+        assert_eq!(
+            s.analyzer.diagnostics.excluded_files,
+            vec!["gen/**".to_string()]
+        );
         assert!(ServerSettings::from_any(&Value::Null).is_none());
     }
 }

@@ -19,7 +19,9 @@ pub enum Ending {
 }
 
 /// Reads one `Content-Length` frame; `Ok(None)` at end of input, `Err(())` for a bad header.
-async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<Result<Vec<u8>, ()>> {
+async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+) -> Option<Result<Vec<u8>, ()>> {
     let mut length: Option<usize> = None;
     let mut saw_header = false;
     loop {
@@ -116,7 +118,11 @@ where
             break Ending::Abrupt;
         }
         if method == Some("exit") {
-            break if shutdown_seen { Ending::Clean } else { Ending::Abrupt };
+            break if shutdown_seen {
+                Ending::Clean
+            } else {
+                Ending::Abrupt
+            };
         }
     };
     // Let responses already produced reach the client, then stop.
