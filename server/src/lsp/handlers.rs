@@ -411,7 +411,7 @@ pub fn folding_ranges(db: &RootDatabase, ctx: &DocContext) -> Result<Option<Vec<
             .into_iter()
             .filter_map(|f| {
                 let r = ctx.map.range(text, f.range);
-                (r.end.line > r.start.line).then(|| FoldingRange {
+                (r.end.line > r.start.line).then_some(FoldingRange {
                     start_line: r.start.line,
                     start_character: None,
                     end_line: r.end.line,

@@ -464,7 +464,7 @@ impl LanguageServer for StrataServer {
         self.with_doc(
             "documentSymbol",
             &params.text_document.uri,
-            move |db, ctx| handlers::document_symbols(db, ctx),
+            handlers::document_symbols,
         )
         .await
     }
