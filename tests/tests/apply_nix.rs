@@ -432,18 +432,6 @@ fn bad_input_is_reported_and_changes_nothing() {
         2,
         &["is not an installable"],
     );
-    fails_with(
-        &w.strata(&[
-            "apply",
-            &w.home_config(),
-            "--profile",
-            profile,
-            "--engine",
-            "native",
-        ]),
-        7,
-        &["the native engine is not available yet"],
-    );
     assert!(!w.profile.parent().unwrap().exists());
 
     // An evaluation error names the user's file and line (not the store copy).
