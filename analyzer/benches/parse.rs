@@ -1,8 +1,9 @@
 //! Parse throughput over the whole corpus (`../shared/corpus`), Strata's parser side by
 //! side with rnix 0.15 in one run: `cargo bench -p strata-analyzer --bench parse`.
 //!
-//! Strata's number includes everything `syntax::parse` does (lexing, the tree, and the
-//! parse-time checks: duplicate attributes, scopes, ...); rnix only builds its tree.
+//! `strata` is everything `syntax::parse` does (lexing, the tree, and the parse-time
+//! checks: duplicate attributes, scopes, ...); `strata_syntax_only` and `rnix` only
+//! build a tree.
 
 use std::path::PathBuf;
 
@@ -37,6 +38,17 @@ fn parse_corpus(c: &mut Criterion) {
             let mut errors = 0;
             for text in &files {
                 errors += strata_analyzer::syntax::parse(text).errors().len();
+            }
+            errors
+        })
+    });
+    group.bench_function("strata_syntax_only", |b| {
+        b.iter(|| {
+            let mut errors = 0;
+            for text in &files {
+                errors += strata_analyzer::syntax::parse_syntax_only(text)
+                    .errors()
+                    .len();
             }
             errors
         })

@@ -137,26 +137,44 @@ fn mutated_corpus_files_never_break_the_parser() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(48u32);
+    // The long run: keep going in batches until this many seconds have passed.
+    let seconds: u64 = std::env::var("STRATA_FUZZ_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let files = corpus();
     assert!(!files.is_empty(), "no corpus files found");
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let strategy = (0..files.len(), prop::collection::vec(mutation(), 1..12));
     let started = std::time::Instant::now();
-    runner
-        .run(&strategy, |(index, mutations)| {
-            let mut text = files[index].clone();
-            for m in &mutations {
-                apply(&mut text, m);
-            }
-            check_one(&text)
-        })
-        .unwrap();
+    let mut total = 0u64;
+    let bytes = std::cell::Cell::new(0u64);
+    let mut batch = 0u32;
+    loop {
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(u64::from(batch)),
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(index, mutations)| {
+                let mut text = files[index].clone();
+                for m in &mutations {
+                    apply(&mut text, m);
+                }
+                bytes.set(bytes.get() + text.len() as u64);
+                check_one(&text)
+            })
+            .unwrap();
+        total += u64::from(cases);
+        batch += 1;
+        if started.elapsed().as_secs() >= seconds {
+            break;
+        }
+    }
     println!(
-        "fuzz: {cases} mutated inputs from {} corpus files in {:.1?}",
+        "fuzz: {total} mutated inputs ({} bytes) from {} corpus files in {:.1?}",
+        bytes.get(),
         files.len(),
         started.elapsed()
     );

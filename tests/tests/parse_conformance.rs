@@ -124,21 +124,36 @@ fn parse_reports_file_line_col_and_exit_status() {
 }
 
 #[test]
-fn invalid_utf8_is_a_clear_error() {
+fn invalid_utf8_is_a_warning_in_strings_and_an_error_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("latin1.nix");
-    std::fs::write(&file, b"{\n  a = \"caf\xe9\";\n}\n").unwrap();
+    // Nix reads bytes: a Latin-1 byte inside a string is accepted (with a warning here).
+    let in_string = dir.path().join("latin1.nix");
+    std::fs::write(&in_string, b"{\n  a = \"caf\xe9\";\n}\n").unwrap();
     let out = Command::new(strata_bin())
         .arg("parse")
-        .arg(&file)
+        .arg(&in_string)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}:2:11: warning: invalid UTF-8 at byte 12: Nix files must be UTF-8 encoded\n",
+            in_string.display()
+        )
+    );
+    // Outside a string it is a stray character, as in Nix.
+    let bare = dir.path().join("bare.nix");
+    std::fs::write(&bare, b"[ 1 \xff ]").unwrap();
+    let out = Command::new(strata_bin())
+        .arg("parse")
+        .arg(&bare)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        format!(
-            "{}:2:12: invalid UTF-8 at byte 13: Nix files must be UTF-8 encoded\n",
-            file.display()
-        )
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("{}:1:5: ", bare.display())),
+        "{stdout}"
     );
 }

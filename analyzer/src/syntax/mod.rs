@@ -87,6 +87,13 @@ pub fn parse(text: &str) -> Parse {
     Parse { green, errors }
 }
 
+/// Parses without the parse-time checks of [`validate`] (grammar errors only): the
+/// same work rnix does, for callers that only need the tree.
+pub fn parse_syntax_only(text: &str) -> Parse {
+    let (green, errors) = parser::parse_text(text);
+    Parse { green, errors }
+}
+
 /// The input is not UTF-8; Nix source must be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid UTF-8 at byte {offset}: Nix files must be UTF-8 encoded")]
@@ -102,6 +109,23 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Parse, InvalidUtf8> {
         Err(err) => Err(InvalidUtf8 {
             offset: err.valid_up_to(),
         }),
+    }
+}
+
+/// Parses raw bytes the way Nix does, which reads bytes, not characters: invalid
+/// UTF-8 inside strings and comments is accepted. Invalid sequences are read as
+/// U+FFFD (so ranges refer to the repaired text), and the first one is returned so
+/// callers can warn about it.
+pub fn parse_bytes_lossy(bytes: &[u8]) -> (Parse, Option<InvalidUtf8>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (parse(text), None),
+        Err(err) => {
+            let text = String::from_utf8_lossy(bytes);
+            let invalid = InvalidUtf8 {
+                offset: err.valid_up_to(),
+            };
+            (parse(&text), Some(invalid))
+        }
     }
 }
 

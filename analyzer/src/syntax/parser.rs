@@ -20,9 +20,14 @@ pub const MAX_DEPTH: u32 = 1000;
 /// Parses `text` into a green tree and the syntax errors found on the way.
 pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
     let lexed = lex(text);
+    let significant = (0..lexed.tokens.len() as u32)
+        .filter(|&i| !lexed.tokens[i as usize].kind.is_trivia())
+        .collect();
     let mut p = Parser {
         text,
         tokens: lexed.tokens,
+        significant,
+        sig_pos: 0,
         pos: 0,
         builder: GreenNodeBuilder::new(),
         errors: lexed
@@ -40,6 +45,10 @@ pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
 struct Parser<'t> {
     text: &'t str,
     tokens: Vec<Token>,
+    /// Indices of the non-trivia tokens, so lookahead is O(1).
+    significant: Vec<u32>,
+    /// Index into `significant` of the next non-trivia token.
+    sig_pos: usize,
     /// Index of the next token not yet in the tree (possibly trivia).
     pos: usize,
     builder: GreenNodeBuilder<'static>,
@@ -70,7 +79,9 @@ fn infix_level(kind: SyntaxKind) -> Option<(u8, Assoc)> {
         TOKEN_ADD | TOKEN_SUB => (8, Assoc::Left),
         TOKEN_MUL | TOKEN_DIV => (9, Assoc::Left),
         TOKEN_CONCAT => (10, Assoc::Right),
-        TOKEN_QUESTION => (11, Assoc::None),
+        // `%nonassoc` in parser.y, but its right side is an attrpath, so `a ? b ? c`
+        // never conflicts and chains to the left.
+        TOKEN_QUESTION => (11, Assoc::Left),
         // 12 is unary `-`.
         _ => return None,
     })
@@ -165,18 +176,8 @@ impl<'t> Parser<'t> {
     // ---- token access -------------------------------------------------------------
 
     /// Index of the `n`th non-trivia token from `pos`.
-    fn nth_index(&self, mut n: usize) -> Option<usize> {
-        let mut i = self.pos;
-        while i < self.tokens.len() {
-            if !self.tokens[i].kind.is_trivia() {
-                if n == 0 {
-                    return Some(i);
-                }
-                n -= 1;
-            }
-            i += 1;
-        }
-        None
+    fn nth_index(&self, n: usize) -> Option<usize> {
+        self.significant.get(self.sig_pos + n).map(|&i| i as usize)
     }
 
     fn nth(&self, n: usize) -> SyntaxKind {
@@ -221,6 +222,9 @@ impl<'t> Parser<'t> {
 
     fn bump_raw(&mut self) {
         let t = self.tokens[self.pos];
+        if !t.kind.is_trivia() {
+            self.sig_pos += 1;
+        }
         let text = &self.text[t.start as usize..(t.start + t.len) as usize];
         self.builder.token(t.kind.into(), text);
         self.pos += 1;
@@ -509,19 +513,15 @@ impl<'t> Parser<'t> {
         self.finish_node();
     }
 
-    /// Bumps one token; for an opening bracket, everything up to its partner.
+    /// Bumps one token (always: recovery must make progress); for an opening bracket,
+    /// everything up to its partner.
     fn skip_balanced(&mut self) {
         let mut depth = 0usize;
         loop {
             match self.peek() {
                 EOF => return,
                 TOKEN_L_BRACE | TOKEN_DOLLAR_CURLY | TOKEN_L_PAREN | TOKEN_L_BRACK => depth += 1,
-                TOKEN_R_BRACE | TOKEN_R_PAREN | TOKEN_R_BRACK => {
-                    if depth == 0 {
-                        return;
-                    }
-                    depth -= 1;
-                }
+                TOKEN_R_BRACE | TOKEN_R_PAREN | TOKEN_R_BRACK => depth = depth.saturating_sub(1),
                 _ => {}
             }
             self.bump();
@@ -882,7 +882,7 @@ impl<'t> Parser<'t> {
                         "a binding or `}`"
                     });
                     self.start_node(NODE_ERROR);
-                    self.recover_binding();
+                    self.recover_garbage_binding();
                     self.finish_node();
                 }
             }
@@ -903,6 +903,29 @@ impl<'t> Parser<'t> {
                 TOKEN_R_BRACE | TOKEN_IN | EOF => return,
                 _ => self.skip_balanced(),
             }
+        }
+    }
+
+    /// Skips what cannot start a binding (at least one token): up to a `;` (eaten), a
+    /// token that starts a binding, or the `}`/`in` that ends the bindings.
+    fn recover_garbage_binding(&mut self) {
+        let mut first = true;
+        loop {
+            match self.peek() {
+                TOKEN_SEMICOLON => {
+                    self.bump();
+                    return;
+                }
+                TOKEN_R_BRACE | TOKEN_IN | EOF if !first => return,
+                TOKEN_IDENT | TOKEN_OR_KW | TOKEN_QUOTE | TOKEN_DOLLAR_CURLY | TOKEN_INHERIT
+                    if !first =>
+                {
+                    return
+                }
+                EOF => return,
+                _ => self.skip_balanced(),
+            }
+            first = false;
         }
     }
 

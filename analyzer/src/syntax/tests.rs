@@ -386,3 +386,74 @@ fn scopes() {
         "#]],
     );
 }
+
+#[test]
+fn paths_merged_into_a_rec_set_share_its_scope() {
+    // Nix 2.8 quirk (NixOS/nix#9020): `a.c` joins the `rec` set and sees `d`.
+    check_errors(
+        "{ a = rec { b = c + 1; d = 2; }; a.c = d + 3; }.a.b",
+        expect![[r#""#]],
+    );
+    // The other way round the `rec` set is merged into the plain one and loses its scope.
+    check_errors(
+        "{ a.c = 1; a = rec { b = 1; d = b; }; }",
+        expect![[r#"
+            32..33: undefined variable 'b'
+        "#]],
+    );
+}
+
+/// `(source, value)`: each value is what `nix-instantiate --eval --json` (Nix 2.8) prints
+/// for the source, with `x = "X"` in scope.
+const NIX_STRINGS: &[(&str, &str)] = &[
+    ("''\n  a\n    b\n  c\n''", "a\n  b\nc\n"),
+    ("''  a\n b''", " a\nb"),
+    ("''\n  a\n  ''", "a\n"),
+    ("''\n  a\n  x''", "a\nx"),
+    ("''  \n  a''", "a"),
+    ("''\n    ''${\"x\"}\n  y\n''", "  ${\"x\"}\ny\n"),
+    ("''\n  ''\\n  a\n''", "\na\n"),
+    ("''\n    a${\"x\"}\n  b\n''", "  ax\nb\n"),
+    ("''a''$b'''c''\\td''", "a$b''c\td"),
+    ("\"a\\nb\\t\\r\\\"\\$\\${x}$$\"", "a\nb\t\r\"$${x}$$"),
+    ("\"a\\\nb\"", "a\nb"),
+    ("''\n\ttab\n''", "\ttab\n"),
+    ("''\n\n  a\n\n''", "\na\n\n"),
+    ("''${\"  \"}\n  a''", "  \n  a"),
+    ("''\n  $\n  '\n  $$'\n''", "$\n'\n$$'\n"),
+    ("\"a\r\nb\rc\"", "a\nb\nc"),
+    ("''\n  a\r\n  b\n''", "a\r\nb\n"),
+    ("''\n  a\n ${\"x\"} \n''", " a\nx \n"),
+    ("''''", ""),
+    ("''\n''", ""),
+    ("\"\"", ""),
+    ("''\n  a  \n  ''", "a  \n"),
+    ("''  ${\"a\"}\n  b\n  ''", "a\nb\n"),
+    ("\"$\"", "$"),
+    ("\"\\\\\"", "\\"),
+    ("''\n  é\n   ü\n''", "é\n ü\n"),
+    ("''\n  a\n''${\"\"}  b\n''", "  a\n${\"\"}  b\n"),
+    ("''\n  ''\\ a\n    b\n''", " a\n  b\n"),
+];
+
+#[test]
+fn cooked_strings_match_nix() {
+    for (source, expected) in NIX_STRINGS {
+        let parse = parse(source);
+        let Some(ast::Expr::Str(s)) = parse.root().expr() else {
+            panic!("{source:?} is not a string")
+        };
+        let mut value = String::new();
+        for part in s.normalized_parts() {
+            match part {
+                ast::StrPart::Literal(text) => value.push_str(&text),
+                ast::StrPart::Interpolation(i) => match i.expr() {
+                    Some(ast::Expr::Str(inner)) => value.push_str(&inner.literal_value().unwrap()),
+                    Some(ast::Expr::Ident(_)) => value.push('X'),
+                    other => panic!("unexpected interpolation {other:?}"),
+                },
+            }
+        }
+        assert_eq!(&value, expected, "for {source:?}");
+    }
+}

@@ -138,7 +138,9 @@ pub fn validate(root: &SyntaxNode) -> Vec<SyntaxError> {
         line_index: None,
         errors: Vec::new(),
     };
-    for node in root.descendants() {
+    // One walk resolves variables and collects the nodes the other checks look at.
+    let checked = v.undefined_variables();
+    for node in checked {
         match node.kind() {
             NODE_LITERAL => v.literal(&node),
             NODE_PATTERN => v.pattern(&node),
@@ -151,7 +153,6 @@ pub fn validate(root: &SyntaxNode) -> Vec<SyntaxError> {
             _ => {}
         }
     }
-    v.undefined_variables();
     v.errors
 }
 
@@ -262,6 +263,28 @@ impl Validator {
     /// paths create nested sets, and a path may extend a set written literally
     /// (`a = { b = 1; }; a.c = 2;`), but defining a name twice is an error.
     fn duplicates(&mut self, node: &SyntaxNode) {
+        // Only bindings sharing a first name can clash (or merge): most sets have none.
+        let mut first_names: Vec<String> = Vec::new();
+        for child in node.children() {
+            match child.kind() {
+                NODE_ATTRPATH_VALUE => {
+                    let first = ast::AttrpathValue::cast(child)
+                        .and_then(|b| b.attrpath())
+                        .and_then(|p| p.attrs().next());
+                    first_names.extend(first.and_then(|a| a.static_name()));
+                }
+                NODE_INHERIT => {
+                    if let Some(i) = ast::Inherit::cast(child) {
+                        first_names.extend(i.attrs().filter_map(|a| a.static_name()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        first_names.sort_unstable();
+        if first_names.windows(2).all(|w| w[0] != w[1]) {
+            return;
+        }
         let mut table = Table::default();
         let mut dups = Vec::new();
         fill_table(&mut table, node, Some(&mut dups));
@@ -271,15 +294,19 @@ impl Validator {
         }
     }
 
-    fn undefined_variables(&mut self) {
+    fn undefined_variables(&mut self) -> Vec<SyntaxNode> {
         let mut resolver = Resolver {
             scopes: Vec::new(),
             globals: GLOBALS.iter().copied().collect(),
+            merged_into_rec: HashMap::new(),
+            demoted_rec: HashSet::new(),
+            checked: Vec::new(),
         };
         let undefined = resolver.run(&self.root);
         for (range, name) in undefined {
             self.error(range, format!("undefined variable '{name}'"));
         }
+        resolver.checked
     }
 }
 
@@ -472,6 +499,15 @@ struct Resolver {
     /// Arena of scopes: (parent, scope).
     scopes: Vec<(Option<usize>, Scope)>,
     globals: HashSet<&'static str>,
+    /// Bindings Nix moves into a `rec` set written earlier (`a = rec { ... }; a.c = e;`
+    /// puts `c` in that set's scope and evaluates `e` there): per `rec` set, the extra
+    /// names and the nodes to resolve inside it.
+    merged_into_rec: HashMap<SyntaxNode, (Vec<String>, Vec<SyntaxNode>)>,
+    /// `rec` sets Nix merges into a set defined earlier (`a.x = 1; a = rec { ... };`):
+    /// their attributes move into that plain set, so they lose their own scope.
+    demoted_rec: HashSet<SyntaxNode>,
+    /// Nodes the other checks need (literals, patterns, bindings), met on the walk.
+    checked: Vec<SyntaxNode>,
 }
 
 impl Resolver {
@@ -501,26 +537,19 @@ impl Resolver {
         while let Some((node, scope)) = stack.pop() {
             match node.kind() {
                 NODE_IDENT => {
-                    let is_reference = node.parent().is_some_and(|p| {
-                        !matches!(
-                            p.kind(),
-                            NODE_ATTRPATH
-                                | NODE_INHERIT
-                                | NODE_PAT_ENTRY
-                                | NODE_PAT_BIND
-                                | NODE_IDENT_PARAM
-                        )
-                    });
-                    if is_reference {
-                        let name = ast::Ident::cast(node.clone()).map(|i| i.name());
-                        if let Some(name) = name {
-                            if !self.defined(scope, &name) {
-                                undefined.push((node.text_range(), name));
-                            }
+                    // Only references are pushed (see `push_children`).
+                    if let Some(token) = node.first_token() {
+                        if !self.defined(scope, token.text()) {
+                            undefined.push((node.text_range(), token.text().to_owned()));
                         }
                     }
                     continue;
                 }
+                NODE_LITERAL => {
+                    self.checked.push(node);
+                    continue;
+                }
+                NODE_PATTERN => self.checked.push(node.clone()),
                 NODE_LAMBDA => {
                     let mut names = HashSet::new();
                     if let Some(param) = ast::Lambda::cast(node.clone()).and_then(|l| l.param()) {
@@ -541,9 +570,7 @@ impl Resolver {
                         }
                     }
                     let inner = self.push(scope, Scope::Names(names));
-                    for child in node.children() {
-                        stack.push((child, inner));
-                    }
+                    push_children(&node, inner, &mut stack);
                     continue;
                 }
                 NODE_WITH => {
@@ -557,14 +584,23 @@ impl Resolver {
                     continue;
                 }
                 NODE_LET_IN | NODE_LEGACY_LET => {
+                    self.checked.push(node.clone());
                     let inner = self.push(scope, Scope::Names(binding_names(&node)));
                     self.push_bindings(&node, scope, inner, &mut stack, &mut undefined);
                     continue;
                 }
                 NODE_ATTR_SET => {
-                    let is_rec = ast::AttrSet::cast(node.clone()).is_some_and(|s| s.is_rec());
+                    self.checked.push(node.clone());
+                    let is_rec = ast::AttrSet::cast(node.clone()).is_some_and(|s| s.is_rec())
+                        && !self.demoted_rec.contains(&node);
                     let inner = if is_rec {
-                        self.push(scope, Scope::Names(binding_names(&node)))
+                        let mut names = binding_names(&node);
+                        let merged = self.merged_into_rec.remove(&node);
+                        let (extra_names, extra_nodes) = merged.unwrap_or_default();
+                        names.extend(extra_names);
+                        let inner = self.push(scope, Scope::Names(names));
+                        stack.extend(extra_nodes.into_iter().map(|n| (n, inner)));
+                        inner
                     } else {
                         scope
                     };
@@ -573,9 +609,7 @@ impl Resolver {
                 }
                 _ => {}
             }
-            for child in node.children() {
-                stack.push((child, scope));
-            }
+            push_children(&node, scope, &mut stack);
         }
         undefined.sort_by_key(|(r, _)| r.start());
         undefined
@@ -591,8 +625,56 @@ impl Resolver {
         stack: &mut Vec<(SyntaxNode, Option<usize>)>,
         undefined: &mut Vec<(TextRange, String)>,
     ) {
+        // `name = rec { ... };` bindings, which later `name.x = e;` bindings extend.
+        let mut rec_sets: HashMap<String, SyntaxNode> = HashMap::new();
+        let mut defined: HashSet<String> = HashSet::new();
+        for binding in node.children().filter_map(ast::AttrpathValue::cast) {
+            let attrs: Vec<Attr> = binding
+                .attrpath()
+                .map(|p| p.attrs().collect())
+                .unwrap_or_default();
+            let first = attrs.first().and_then(|a| a.static_name());
+            let target = literal_set(binding.value());
+            let is_rec = target
+                .as_ref()
+                .and_then(|t| ast::AttrSet::cast(t.clone()))
+                .is_some_and(|s| s.is_rec());
+            if let (Some(name), Some(target), 1, true) = (&first, target, attrs.len(), is_rec) {
+                if defined.contains(name) {
+                    self.demoted_rec.insert(target);
+                } else {
+                    rec_sets.insert(name.clone(), target);
+                }
+            }
+            defined.extend(first);
+        }
         for child in node.children() {
+            if let Some(binding) = ast::AttrpathValue::cast(child.clone()) {
+                let attrs: Vec<Attr> = binding
+                    .attrpath()
+                    .map(|p| p.attrs().collect())
+                    .unwrap_or_default();
+                let target = attrs
+                    .first()
+                    .and_then(|a| a.static_name())
+                    .and_then(|name| rec_sets.get(&name))
+                    .filter(|t| t.text_range().start() < child.text_range().start());
+                if let (Some(target), true) = (target, attrs.len() >= 2) {
+                    let entry = self.merged_into_rec.entry(target.clone()).or_default();
+                    entry.0.extend(attrs[1].static_name());
+                    // Names are not references; dynamic names and the value are.
+                    entry.1.extend(
+                        attrs[1..]
+                            .iter()
+                            .filter(|a| !matches!(a, Attr::Ident(_)))
+                            .map(|a| a.syntax().clone()),
+                    );
+                    entry.1.extend(binding.value().map(|v| v.syntax().clone()));
+                    continue;
+                }
+            }
             if child.kind() == NODE_INHERIT {
+                self.checked.push(child.clone());
                 let Some(inherit) = ast::Inherit::cast(child.clone()) else {
                     continue;
                 };
@@ -615,6 +697,25 @@ impl Resolver {
                 stack.push((child, inner));
             }
         }
+    }
+}
+
+/// Pushes the children of `node` to visit, leaving out identifiers that are names
+/// rather than variable references.
+fn push_children(
+    node: &SyntaxNode,
+    scope: Option<usize>,
+    stack: &mut Vec<(SyntaxNode, Option<usize>)>,
+) {
+    let names_only = matches!(
+        node.kind(),
+        NODE_ATTRPATH | NODE_INHERIT | NODE_PAT_ENTRY | NODE_PAT_BIND | NODE_IDENT_PARAM
+    );
+    for child in node.children() {
+        if names_only && child.kind() == NODE_IDENT {
+            continue;
+        }
+        stack.push((child, scope));
     }
 }
 

@@ -34,24 +34,21 @@ pub fn run(args: ParseArgs) -> anyhow::Result<ExitCode> {
         } else {
             std::fs::read(file).with_context(|| format!("reading {shown}"))?
         };
-        let parse = match syntax::parse_bytes(&bytes) {
-            Ok(parse) => parse,
-            Err(err) => {
-                // Position of the first bad byte, from the valid prefix.
-                let prefix = std::str::from_utf8(&bytes[..err.offset]).unwrap_or_default();
-                let lc = LineIndex::new(prefix).line_col((prefix.len() as u32).into());
-                writeln!(out, "{shown}:{}:{}: {err}", lc.line + 1, lc.col + 1)?;
-                failed = true;
-                continue;
-            }
-        };
+        // Nix reads bytes: invalid UTF-8 in a string or comment is accepted, so it is
+        // a warning here; anywhere else it is a syntax error like any stray byte.
+        let (parse, invalid) = syntax::parse_bytes_lossy(&bytes);
+        if let Some(err) = invalid {
+            let prefix = std::str::from_utf8(&bytes[..err.offset]).unwrap_or_default();
+            let lc = LineIndex::new(prefix).line_col((prefix.len() as u32).into());
+            eprintln!("{shown}:{}:{}: warning: {err}", lc.line + 1, lc.col + 1);
+        }
         if args.tree {
             write!(out, "{}", parse.debug_tree())?;
         }
         if !parse.errors().is_empty() {
             failed = true;
-            let text = std::str::from_utf8(&bytes).unwrap_or_default();
-            let index = LineIndex::new(text);
+            let text = String::from_utf8_lossy(&bytes);
+            let index = LineIndex::new(&text);
             for error in parse.errors() {
                 let lc = index.line_col(error.range.start());
                 writeln!(
