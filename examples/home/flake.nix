@@ -7,13 +7,13 @@
 {
   description = "Strata demo home configuration (self-contained)";
 
-  outputs = { self }:
+  outputs = { self, ... }:
     let
       system = "x86_64-linux";
       home = import ./home.nix;
 
       # Builders run with an empty PATH: only sh builtins and absolute tool paths.
-      mkFile = target: file: derivation {
+      mkFile = _target: file: derivation {
         inherit system;
         name = "${file.name}-${file.version}";
         builder = "/bin/sh";

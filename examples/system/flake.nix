@@ -7,13 +7,13 @@
 {
   description = "Strata demo system configuration (self-contained)";
 
-  outputs = { self }:
+  outputs = { self, ... }:
     let
       system = "x86_64-linux";
       config = import ./configuration.nix;
 
       # Builders run with an empty PATH: only sh builtins and absolute tool paths.
-      mkEtc = target: file: derivation {
+      mkEtc = _target: file: derivation {
         inherit system;
         name = "etc-${file.name}-${file.version}";
         builder = "/bin/sh";
