@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use thiserror::Error;
 
 use super::hash::{Hash, HashError};
@@ -192,7 +192,10 @@ impl StoreDb {
     /// Registers paths in one transaction. References must be valid already or be among
     /// `infos` (including self-references). Paths already valid are left as they are.
     pub fn register(&mut self, infos: &[PathInfo]) -> Result<(), DbError> {
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE: a deferred read that later wants to write fails at once in WAL mode.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for info in infos {
             tx.execute(
                 "INSERT OR IGNORE INTO ValidPaths (path, hash, registrationTime, deriver, narSize, ca)
@@ -239,7 +242,10 @@ impl StoreDb {
     /// Removes paths from the database in one transaction. Fails, changing nothing, if a
     /// valid path outside the set still refers to one of them.
     pub fn invalidate(&mut self, paths: &BTreeSet<StorePath>) -> Result<(), DbError> {
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE: a deferred read that later wants to write fails at once in WAL mode.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for p in paths {
             tx.execute(
                 "DELETE FROM Refs WHERE referrer = (SELECT id FROM ValidPaths WHERE path = ?1)",

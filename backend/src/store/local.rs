@@ -129,7 +129,13 @@ impl LocalStore {
         ] {
             fs::create_dir_all(&d).map_err(io_at(&d))?;
         }
-        let db = StoreDb::open(&meta.join("db.sqlite"), &store_dir)?;
+        let db = {
+            // Switching to WAL and creating the schema upgrade read locks to write locks, which
+            // SQLite refuses at once (no busy wait) when another opener got there first.
+            let lock_file = meta.join("locks").join("db-setup.lock");
+            let _setup = FileLock::exclusive(&lock_file).map_err(io_at(&lock_file))?;
+            StoreDb::open(&meta.join("db.sqlite"), &store_dir)?
+        };
         Ok(LocalStore {
             store_dir,
             root: root.to_owned(),
