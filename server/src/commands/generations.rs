@@ -63,6 +63,9 @@ pub fn run(args: GenerationsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
         Ok(g) => g,
         Err(e) => return Ok(engine_cli::report(&EngineError::Profile(e))),
     };
+    if gens.is_empty() {
+        explain_empty(profile.path())?;
+    }
     if args.json {
         let items: Vec<serde_json::Value> = gens
             .iter()
@@ -84,4 +87,21 @@ pub fn run(args: GenerationsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An empty list is normal for a profile never applied; a missing folder is almost always a typo.
+fn explain_empty(path: &std::path::Path) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+        anyhow::bail!(
+            "no profile `{}`: the folder `{}` does not exist (check `--profile`)",
+            path.display(),
+            dir.display()
+        );
+    }
+    eprintln!(
+        "profile `{}` has no generations yet (apply a configuration to create one)",
+        path.display()
+    );
+    Ok(())
 }
