@@ -306,140 +306,54 @@ fn int_range(name: &str, description: String, class: Class) -> Value {
     }))
 }
 
+/// `lib.types` leaves: attribute, type name, description, class and shape.
+// One row per type; a table reads better than rustfmt's one-field-per-line tuples.
+#[rustfmt::skip]
+const LEAF_TYPES: &[(&str, &str, &str, Class, TypeShape)] = {
+    use Class::*;
+    &[
+        ("bool", "bool", "boolean", Noun, TypeShape::Bool),
+        ("boolByOr", "boolByOr", "boolean (merged using or)", Noun, TypeShape::Bool),
+        ("int", "int", "signed integer", Noun, TypeShape::Int),
+        ("float", "float", "floating point number", Noun, TypeShape::Float),
+        ("number", "number", "signed integer or floating point number", Noun, TypeShape::Number),
+        ("str", "str", "string", Noun, TypeShape::Str),
+        ("nonEmptyStr", "nonEmptyStr", "non-empty string", Noun, TypeShape::Str),
+        ("singleLineStr", "singleLineStr", "(optionally newline-terminated) single-line string", Noun, TypeShape::Str),
+        ("lines", "separatedString", "strings concatenated with \"\\n\"", Noun, TypeShape::Str),
+        ("commas", "separatedString", "strings concatenated with \",\"", Noun, TypeShape::Str),
+        ("envVar", "separatedString", "strings concatenated with \":\"", Noun, TypeShape::Str),
+        ("path", "path", "absolute path", Noun, TypeShape::Path),
+        ("pathInStore", "path", "path in the Nix store", Noun, TypeShape::Path),
+        ("externalPath", "path", "absolute path not in the Nix store", Noun, TypeShape::Path),
+        ("package", "package", "package", Noun, TypeShape::Package),
+        ("shellPackage", "shellPackage", "shell package", Noun, TypeShape::Package),
+        ("attrs", "attrs", "attribute set", None, TypeShape::Attrs),
+        ("anything", "anything", "anything", Noun, TypeShape::Any),
+        ("unspecified", "unspecified", "unspecified value", Noun, TypeShape::Any),
+        ("raw", "raw", "raw value", Noun, TypeShape::Any),
+        ("luaInline", "luaInline", "inline lua", Noun, TypeShape::Any),
+        ("deferredModule", "deferredModule", "module", Noun, TypeShape::Any),
+        ("optionType", "optionType", "optionType", Noun, TypeShape::Any),
+        ("pkgs", "pkgs", "Nixpkgs package set", Noun, TypeShape::Any),
+        ("fileset", "fileset", "fileset", Noun, TypeShape::Any),
+    ]
+};
+
 /// `lib.types`.
 fn types_set(ev: &mut Evaluator<'_>) -> Value {
     use Class::*;
     let mut a = Attrs::default();
-    let leaves: Vec<(&str, Value)> = vec![
-        ("bool", leaf("bool", "boolean", Noun, TypeShape::Bool)),
-        (
-            "boolByOr",
-            leaf(
-                "boolByOr",
-                "boolean (merged using or)",
-                Noun,
-                TypeShape::Bool,
-            ),
-        ),
-        ("int", leaf("int", "signed integer", Noun, TypeShape::Int)),
-        (
-            "float",
-            leaf("float", "floating point number", Noun, TypeShape::Float),
-        ),
-        (
-            "number",
-            leaf(
-                "number",
-                "signed integer or floating point number",
-                Noun,
-                TypeShape::Number,
-            ),
-        ),
-        ("str", leaf("str", "string", Noun, TypeShape::Str)),
-        (
-            "nonEmptyStr",
-            leaf("nonEmptyStr", "non-empty string", Noun, TypeShape::Str),
-        ),
-        (
-            "singleLineStr",
-            leaf(
-                "singleLineStr",
-                "(optionally newline-terminated) single-line string",
-                Noun,
-                TypeShape::Str,
-            ),
-        ),
-        (
-            "lines",
-            leaf(
-                "separatedString",
-                "strings concatenated with \"\\n\"",
-                Noun,
-                TypeShape::Str,
-            ),
-        ),
-        (
-            "commas",
-            leaf(
-                "separatedString",
-                "strings concatenated with \",\"",
-                Noun,
-                TypeShape::Str,
-            ),
-        ),
-        (
-            "envVar",
-            leaf(
-                "separatedString",
-                "strings concatenated with \":\"",
-                Noun,
-                TypeShape::Str,
-            ),
-        ),
-        ("path", leaf("path", "absolute path", Noun, TypeShape::Path)),
-        (
-            "pathInStore",
-            leaf("path", "path in the Nix store", Noun, TypeShape::Path),
-        ),
-        (
-            "externalPath",
-            leaf(
-                "path",
-                "absolute path not in the Nix store",
-                Noun,
-                TypeShape::Path,
-            ),
-        ),
-        (
-            "package",
-            leaf("package", "package", Noun, TypeShape::Package),
-        ),
-        (
-            "shellPackage",
-            leaf("shellPackage", "shell package", Noun, TypeShape::Package),
-        ),
-        (
-            "attrs",
-            leaf("attrs", "attribute set", Class::None, TypeShape::Attrs),
-        ),
-        (
-            "anything",
-            leaf("anything", "anything", Noun, TypeShape::Any),
-        ),
-        (
-            "unspecified",
-            leaf("unspecified", "unspecified value", Noun, TypeShape::Any),
-        ),
-        ("raw", leaf("raw", "raw value", Noun, TypeShape::Any)),
-        (
-            "luaInline",
-            leaf("luaInline", "inline lua", Noun, TypeShape::Any),
-        ),
-        (
-            "deferredModule",
-            leaf("deferredModule", "module", Noun, TypeShape::Any),
-        ),
-        (
-            "optionType",
-            leaf("optionType", "optionType", Noun, TypeShape::Any),
-        ),
-        (
-            "pkgs",
-            leaf("pkgs", "Nixpkgs package set", Noun, TypeShape::Any),
-        ),
-        ("fileset", leaf("fileset", "fileset", Noun, TypeShape::Any)),
-        (
-            "port",
-            int_range(
-                "unsignedInt16",
-                "16 bit unsigned integer; between 0 and 65535 (both inclusive)".into(),
-                Noun,
-            ),
-        ),
-    ];
-    for (k, v) in leaves {
-        insert(ev, &mut a, k, v);
+    for (attr, name, description, class, shape) in LEAF_TYPES {
+        let v = leaf(name, description, *class, shape.clone());
+        insert(ev, &mut a, attr, v);
     }
+    let port = int_range(
+        "unsignedInt16",
+        "16 bit unsigned integer; between 0 and 65535 (both inclusive)".into(),
+        Noun,
+    );
+    insert(ev, &mut a, "port", port);
     for &p in TYPE_FUNCTIONS {
         let v = prim(ev, p);
         insert(ev, &mut a, p.name(), v);
