@@ -63,9 +63,8 @@ impl Reporter {
     }
 
     async fn report(&mut self, message: String) {
-        if self.expected > 0 {
-            let p = (self.done * 100 / self.expected).min(99) as u32;
-            self.percentage = self.percentage.max(p);
+        if let Some(p) = (self.done * 100).checked_div(self.expected) {
+            self.percentage = self.percentage.max(p.min(99) as u32);
         }
         self.send(WorkDoneProgress::Report(WorkDoneProgressReport {
             cancellable: Some(true),
