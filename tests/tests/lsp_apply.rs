@@ -132,10 +132,23 @@ fn open(c: &mut Client, path: &Path) -> (String, String) {
     (uri, text)
 }
 
+/// A request answered again when the server says the content was modified (a file it
+/// loads on its own changed the snapshot), as editors do.
+fn request_retrying(c: &mut Client, method: &str, params: Value) -> Value {
+    loop {
+        match c.request_result(method, params.clone()) {
+            Ok(v) => return v,
+            Err(e) if e["code"] == -32801 => continue,
+            Err(e) => panic!("{method} failed: {e}"),
+        }
+    }
+}
+
 /// The code actions at `needle` in the document.
 fn actions_at(c: &mut Client, uri: &str, text: &str, needle: &str) -> Vec<Value> {
     let pos = position_of(text, needle, 1);
-    let actions = c.request(
+    let actions = request_retrying(
+        c,
         "textDocument/codeAction",
         json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos},
                "context": {"diagnostics": []}}),
@@ -226,7 +239,8 @@ fn apply_see_the_diff_and_roll_back_from_the_editor() {
         titles(&actions),
         vec!["Apply configuration", "Build configuration (dry run)"]
     );
-    let lenses = c.request(
+    let lenses = request_retrying(
+        &mut c,
         "textDocument/codeLens",
         json!({"textDocument": {"uri": uri}}),
     );
@@ -294,6 +308,12 @@ fn apply_see_the_diff_and_roll_back_from_the_editor() {
             .any(|l| l.starts_with("activate> linked .config/greeting.txt")),
         "{logs:?}"
     );
+    // The full build log stays in the state folder.
+    let kept = std::fs::read_dir(w.path("state/logs/drvs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .any(|log| log.contains("writing greeting-1.0"));
+    assert!(kept, "no log in state/logs/drvs has the builder's line");
     assert!(
         show_messages(&mut c)
             .iter()
@@ -330,7 +350,8 @@ fn apply_see_the_diff_and_roll_back_from_the_editor() {
         "homeConfigurations.demo.activationPackage =",
     );
     let rollback = find(&actions, "Roll back to generation 1")["command"].clone();
-    let lenses = c.request(
+    let lenses = request_retrying(
+        &mut c,
         "textDocument/codeLens",
         json!({"textDocument": {"uri": uri}}),
     );
