@@ -580,13 +580,15 @@ fn latencies(
     let at = position_of(text, "concatStringsSep", 3);
     for _ in 0..rounds {
         let t = Instant::now();
-        c.request(
+        request_retrying(
+            c,
             "textDocument/completion",
             json!({"textDocument": {"uri": uri}, "position": at}),
         );
         completion.push(t.elapsed());
         let t = Instant::now();
-        c.request(
+        request_retrying(
+            c,
             "textDocument/hover",
             json!({"textDocument": {"uri": uri}, "position": at}),
         );
@@ -610,14 +612,14 @@ fn bench_responsiveness_during_apply() {
     let strings = strata_tests::shared_dir().join("corpus/nixpkgs-lib/lib/strings.nix");
     let (uri, text) = open(&mut c, &strings);
     latencies(&mut c, &uri, &text, 10); // warm-up
-    let idle = latencies(&mut c, &uri, &text, 200);
+    let idle = latencies(&mut c, &uri, &text, 500);
     let busy = json!({"command": "strata.apply", "arguments": [
         {"installable": format!("{}#homeConfigurations.busy", w.path("busy").display())}]});
     let id = start_execute(&mut c, &busy);
     c.notification("window/logMessage", |p| {
         p["message"] == "busy-home> spinning"
     });
-    let during = latencies(&mut c, &uri, &text, 200);
+    let during = latencies(&mut c, &uri, &text, 500);
     let token = last_progress_token(&mut c);
     c.notify("window/workDoneProgress/cancel", json!({"token": token}));
     c.response(id);
