@@ -84,6 +84,10 @@ impl World {
                           "workspace": {"configuration": true}});
         let options = json!({"strata": {"engine": "native", "apply": {
             "confirm": true,
+            "configurationFiles": {
+                self.path("home/home.nix").to_str().unwrap():
+                    format!("{}#homeConfigurations.demo", self.path("home").display())
+            },
             "profiles": {"home": self.home_profile(), "system": self.path("profiles/system")}}}});
         let init = c.initialize(Some(&self.root), caps, options);
         let commands = &init["capabilities"]["executeCommandProvider"]["commands"];
@@ -380,6 +384,30 @@ fn apply_see_the_diff_and_roll_back_from_the_editor() {
     )
     .unwrap();
     assert_eq!(gens["current"], 1, "{gens}");
+
+    // A standalone configuration file named in the settings gets the same actions, and
+    // lenses at its top.
+    let (home_uri, home_text) = open(&mut c, &w.path("home/home.nix"));
+    let actions = actions_at(&mut c, &home_uri, &home_text, "files = {");
+    assert_eq!(
+        find(&actions, "Apply configuration")["command"]["arguments"][0],
+        apply["arguments"][0]
+    );
+    // Generation 1 is current again: nothing earlier to roll back to.
+    assert_eq!(
+        titles(&actions),
+        vec!["Apply configuration", "Build configuration (dry run)"]
+    );
+    let lenses = request_retrying(
+        &mut c,
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": home_uri}}),
+    );
+    assert_eq!(
+        lenses[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    assert_eq!(lenses[2]["command"]["title"], "Generations (current: 1)");
     c.shutdown();
 }
 

@@ -738,38 +738,34 @@ impl LanguageServer for StrataServer {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let range = params.range;
         let uri = params.text_document.uri;
+        let settings = self.apply_settings_now();
+        let for_configs = settings.clone();
         let (fixes, found) = self
             .with_doc("codeAction", &uri, move |db, ctx| {
                 let fixes = handlers::code_actions(db, ctx, range)?;
-                Ok((fixes, configurations_of(db, ctx)))
+                Ok((fixes, apply::configurations_of(db, ctx, &for_configs)))
             })
             .await?;
         let mut actions = fixes.unwrap_or_default();
-        if let Some((dir, found)) = found {
-            let settings = self.apply_settings_now();
-            if settings.enable {
-                let state_dir = self.jobs.state_dir();
-                actions.extend(apply::code_actions(
-                    &found, range, &dir, &settings, state_dir,
-                ));
-            }
+        if settings.enable {
+            let state_dir = self.jobs.state_dir();
+            actions.extend(apply::code_actions(&found, range, &settings, state_dir));
         }
         Ok(Some(actions))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let settings = self.apply_settings_now();
+        if !settings.enable {
+            return Ok(Some(Vec::new()));
+        }
+        let for_configs = settings.clone();
         let found = self
-            .with_doc("codeLens", &params.text_document.uri, |db, ctx| {
-                Ok(configurations_of(db, ctx))
+            .with_doc("codeLens", &params.text_document.uri, move |db, ctx| {
+                Ok(apply::configurations_of(db, ctx, &for_configs))
             })
             .await?;
-        let settings = self.apply_settings_now();
-        let lenses = match found {
-            Some((dir, found)) if settings.enable => {
-                apply::code_lenses(&found, &dir, &settings, self.jobs.state_dir())
-            }
-            _ => Vec::new(),
-        };
+        let lenses = apply::code_lenses(&found, &settings, self.jobs.state_dir());
         Ok(Some(lenses))
     }
 
@@ -779,17 +775,4 @@ impl LanguageServer for StrataServer {
         self.republish_apply_diagnostics().await;
         result
     }
-}
-
-/// The configurations of a `flake.nix` document and its folder; `None` for other files.
-fn configurations_of(
-    db: &RootDatabase,
-    ctx: &DocContext,
-) -> Option<(std::path::PathBuf, Vec<apply::Found>)> {
-    let path = std::path::PathBuf::from(uri_to_path(&ctx.uri));
-    if path.file_name()? != "flake.nix" {
-        return None;
-    }
-    let dir = path.parent()?.to_path_buf();
-    Some((dir, apply::found_configurations(db, ctx)))
 }

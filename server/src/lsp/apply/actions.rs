@@ -1,5 +1,6 @@
-//! Code actions and code lenses on the configurations of a `flake.nix`: Apply, Build,
-//! Roll back and Generations, each a `workspace/executeCommand` with one object argument.
+//! Code actions and code lenses on the configurations of a `flake.nix` (and on standalone
+//! configuration files named by `strata.apply.configurationFiles`): Apply, Build, Roll back
+//! and Generations, each a `workspace/executeCommand` with one object argument.
 
 use std::path::Path;
 
@@ -11,35 +12,41 @@ use tower_lsp::lsp_types::*;
 
 use super::settings::ApplySettings;
 
-/// A configuration found in a document, with its LSP ranges.
+/// A configuration a document defines, with its LSP ranges.
 pub struct Found {
-    /// The analyzer's description.
-    pub config: Configuration,
-    /// The whole definition.
+    /// What Apply builds: `DIR#nixosConfigurations.host`.
+    pub installable: String,
+    /// Which profile it goes to by default.
+    pub kind: InstallableKind,
+    /// The whole definition (the code actions' area).
     pub range: Range,
-    /// The configuration's name.
+    /// Where its lenses go.
     pub focus: Range,
 }
 
-/// `DIR#nixosConfigurations.host` for a configuration of the flake in `dir`.
-pub fn installable(dir: &Path, config: &Configuration) -> String {
-    format!("{}#{}", dir.display(), config.attr_path)
-}
-
-fn kind(config: &Configuration) -> InstallableKind {
-    match config.kind {
-        ConfigurationKind::Nixos => InstallableKind::NixosSystem {
-            host: config.name.clone(),
-        },
-        ConfigurationKind::Home => InstallableKind::Home {
-            name: config.name.clone(),
-        },
+impl Found {
+    /// A configuration defined in the `flake.nix` of `dir`.
+    pub fn in_flake(dir: &Path, config: &Configuration, range: Range, focus: Range) -> Found {
+        let kind = match config.kind {
+            ConfigurationKind::Nixos => InstallableKind::NixosSystem {
+                host: config.name.clone(),
+            },
+            ConfigurationKind::Home => InstallableKind::Home {
+                name: config.name.clone(),
+            },
+        };
+        Found {
+            installable: format!("{}#{}", dir.display(), config.attr_path),
+            kind,
+            range,
+            focus,
+        }
     }
 }
 
 /// The profile a configuration switches, by the settings.
-fn profile(settings: &ApplySettings, config: &Configuration, state_dir: &Path) -> Profile {
-    settings.profile_for(None, Some(&kind(config)), state_dir)
+fn profile(settings: &ApplySettings, found: &Found, state_dir: &Path) -> Profile {
+    settings.profile_for(None, Some(&found.kind), state_dir)
 }
 
 fn command(title: &str, name: &str, arg: Value) -> Command {
@@ -56,19 +63,18 @@ fn command(title: &str, name: &str, arg: Value) -> Command {
 pub fn code_actions(
     found: &[Found],
     range: Range,
-    dir: &Path,
     settings: &ApplySettings,
     state_dir: &Path,
 ) -> Vec<CodeActionOrCommand> {
     let mut out = Vec::new();
     for f in found.iter().filter(|f| contains(f.range, range)) {
-        let inst = installable(dir, &f.config);
+        let inst = f.installable.clone();
         let arg = json!({ "installable": inst });
         let mut commands = vec![
             command("Apply configuration", "strata.apply", arg.clone()),
             command("Build configuration (dry run)", "strata.build", arg),
         ];
-        let profile = profile(settings, &f.config, state_dir);
+        let profile = profile(settings, f, state_dir);
         if let Ok(prev) = profile.previous_generation() {
             commands.push(command(
                 &format!("Roll back to generation {prev}"),
@@ -90,19 +96,11 @@ pub fn code_actions(
 
 /// `Apply · Build · Generations (current: N)` above each configuration (three lenses on
 /// its first line, which editors show side by side).
-pub fn code_lenses(
-    found: &[Found],
-    dir: &Path,
-    settings: &ApplySettings,
-    state_dir: &Path,
-) -> Vec<CodeLens> {
+pub fn code_lenses(found: &[Found], settings: &ApplySettings, state_dir: &Path) -> Vec<CodeLens> {
     let mut out = Vec::new();
     for f in found {
-        let arg = json!({ "installable": installable(dir, &f.config) });
-        let current = profile(settings, &f.config, state_dir)
-            .current()
-            .ok()
-            .flatten();
+        let arg = json!({ "installable": f.installable });
+        let current = profile(settings, f, state_dir).current().ok().flatten();
         let generations = match current {
             Some(n) => format!("Generations (current: {n})"),
             None => "Generations (none yet)".to_string(),

@@ -411,17 +411,49 @@ impl Jobs {
     }
 }
 
-/// The configurations of a `flake.nix` document with their LSP ranges.
-pub fn found_configurations(db: &RootDatabase, ctx: &DocContext) -> Vec<Found> {
+/// The configurations a document defines: each entry of `nixosConfigurations` and
+/// `homeConfigurations` of a `flake.nix`, or the whole file when the settings name it as a
+/// standalone configuration.
+pub fn configurations_of(
+    db: &RootDatabase,
+    ctx: &DocContext,
+    settings: &ApplySettings,
+) -> Vec<Found> {
+    let path = PathBuf::from(super::server::uri_to_path(&ctx.uri));
     let text = ctx.file.text(db);
-    strata_analyzer::ide::configurations::configurations(db, ctx.file)
-        .into_iter()
-        .map(|config| Found {
-            range: ctx.map.range(text, config.range),
-            focus: ctx.map.range(text, config.focus_range),
-            config,
-        })
-        .collect()
+    let mut found = Vec::new();
+    if let (Some("flake.nix"), Some(dir)) =
+        (path.file_name().and_then(|n| n.to_str()), path.parent())
+    {
+        for config in strata_analyzer::ide::configurations::configurations(db, ctx.file) {
+            let range = ctx.map.range(text, config.range);
+            let focus = ctx.map.range(text, config.focus_range);
+            found.push(Found::in_flake(dir, &config, range, focus));
+        }
+    }
+    for (file, spec) in &settings.configuration_files {
+        if *file != path {
+            continue;
+        }
+        match Installable::parse(spec, None) {
+            Ok(installable) => {
+                let whole = ctx.map.range(
+                    text,
+                    strata_analyzer::ide::TextRange::up_to(strata_analyzer::ide::TextSize::of(
+                        text.as_str(),
+                    )),
+                );
+                found.push(Found {
+                    installable: spec.clone(),
+                    kind: installable.kind(),
+                    range: whole,
+                    focus: Range::new(whole.start, whole.start),
+                });
+            }
+            Err(e) => tracing::warn!("strata.apply.configurationFiles: {spec}: {e}"),
+        }
+    }
+    found
 }
 
 fn parse_args(params: &ExecuteCommandParams) -> Result<Args> {

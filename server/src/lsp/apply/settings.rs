@@ -22,6 +22,10 @@ pub struct ApplySettings {
     pub system_profile: PathBuf,
     /// `apply.profiles.home`.
     pub home_profile: PathBuf,
+    /// `apply.configurationFiles`: standalone configuration files (absolute paths) and the
+    /// installable each one is applied as, e.g. `{ "/etc/nixos/configuration.nix":
+    /// "/etc/nixos#nixosConfigurations.host" }`.
+    pub configuration_files: Vec<(PathBuf, String)>,
 }
 
 impl ApplySettings {
@@ -38,6 +42,15 @@ impl ApplySettings {
                 &apply["profiles"]["home"],
                 crate::engine_cli::home_profile(),
             ),
+            configuration_files: apply["configurationFiles"]
+                .as_object()
+                .map(|files| {
+                    files
+                        .iter()
+                        .filter_map(|(f, i)| Some((PathBuf::from(f), i.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -91,7 +104,15 @@ mod tests {
         assert_eq!(d.system_profile, PathBuf::from(SYSTEM_PROFILE));
         let s = ApplySettings::from_raw(&json!({"engine": "native", "apply": {
             "enable": false, "confirm": false,
-            "profiles": {"system": "/tmp/sys", "home": "/tmp/home"}}}));
+            "profiles": {"system": "/tmp/sys", "home": "/tmp/home"},
+            "configurationFiles": {"/etc/nixos/configuration.nix": "/etc/nixos#nixosConfigurations.h"}}}));
+        assert_eq!(
+            s.configuration_files,
+            vec![(
+                "/etc/nixos/configuration.nix".into(),
+                "/etc/nixos#nixosConfigurations.h".to_string()
+            )]
+        );
         assert_eq!(s.engine, Some(EngineChoice::Native));
         assert!(!s.enable && !s.confirm);
         let kind = InstallableKind::NixosSystem { host: "h".into() };
