@@ -332,7 +332,22 @@ fn apply_see_the_diff_and_roll_back_from_the_editor() {
         "version = \"1.0\";\n      text = \"Hello from Strata!\\n\";",
         "version = \"1.1\";\n      text = \"Hello again!\\n\";",
     );
-    let result = execute(&mut c, &apply).unwrap();
+    // This time the client brings its own progress token (`workDoneToken`).
+    let creates = c.server_requests().len();
+    let result = c
+        .request_result(
+            "workspace/executeCommand",
+            json!({"command": "strata.apply", "arguments": apply["arguments"],
+                   "workDoneToken": "client-token-7"}),
+        )
+        .unwrap();
+    assert_eq!(c.server_requests().len(), creates, "no token was created");
+    let kinds: Vec<Value> = progress_of(&mut c, &json!("client-token-7"))
+        .iter()
+        .map(|p| p["kind"].clone())
+        .collect();
+    assert_eq!(kinds.first(), Some(&json!("begin")), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&json!("end")), "{kinds:?}");
     assert_eq!(result["generation"], 2, "{result}");
     assert_eq!(result["previous"], 1, "{result}");
     assert_eq!(

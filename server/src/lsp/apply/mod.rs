@@ -57,7 +57,7 @@ pub struct Paths {
 
 /// The job running now.
 struct Running {
-    token: String,
+    token: NumberOrString,
     what: String,
     cancel: CancelToken,
 }
@@ -76,7 +76,9 @@ pub struct Jobs {
 /// A claimed slot; dropping it lets the next job start.
 struct Slot<'a> {
     jobs: &'a Jobs,
-    token: String,
+    token: NumberOrString,
+    /// Whether the token is ours (to create) rather than the client's `workDoneToken`.
+    create_token: bool,
     cancel: CancelToken,
 }
 
@@ -115,8 +117,8 @@ impl Jobs {
     /// `window/workDoneProgress/cancel`: cancels the running job if the token is its.
     pub fn cancel(&self, token: &NumberOrString) {
         let running = self.running.lock().unwrap();
-        match (&*running, token) {
-            (Some(r), NumberOrString::String(t)) if *t == r.token => {
+        match &*running {
+            Some(r) if r.token == *token => {
                 tracing::info!("cancelling {}", r.what);
                 r.cancel.cancel();
             }
@@ -135,7 +137,8 @@ impl Jobs {
         std::mem::take(&mut *self.dirty.lock().unwrap())
     }
 
-    fn claim(&self, what: String) -> Result<Slot<'_>> {
+    /// Takes the job slot, under the client's `workDoneToken` when it sent one.
+    fn claim(&self, what: String, client_token: Option<NumberOrString>) -> Result<Slot<'_>> {
         let mut running = self.running.lock().unwrap();
         if let Some(r) = &*running {
             return Err(Error {
@@ -148,10 +151,11 @@ impl Jobs {
                 data: None,
             });
         }
-        let token = format!(
-            "strata-job-{}",
-            self.next_token.fetch_add(1, Ordering::SeqCst)
-        );
+        let create_token = client_token.is_none();
+        let token = client_token.unwrap_or_else(|| {
+            let n = self.next_token.fetch_add(1, Ordering::SeqCst);
+            NumberOrString::String(format!("strata-job-{n}"))
+        });
         let cancel = CancelToken::new();
         *running = Some(Running {
             token: token.clone(),
@@ -161,6 +165,7 @@ impl Jobs {
         Ok(Slot {
             jobs: self,
             token,
+            create_token,
             cancel,
         })
     }
@@ -178,10 +183,11 @@ impl Jobs {
             ));
         }
         let args = parse_args(&params)?;
+        let token = params.work_done_progress_params.work_done_token.clone();
         let result = match params.command.as_str() {
-            "strata.apply" => self.apply(client, settings, args).await?,
-            "strata.build" => self.build(client, settings, args).await?,
-            "strata.rollback" => self.rollback(client, settings, args).await?,
+            "strata.apply" => self.apply(client, settings, args, token).await?,
+            "strata.build" => self.build(client, settings, args, token).await?,
+            "strata.rollback" => self.rollback(client, settings, args, token).await?,
             "strata.generations" => self.generations(settings, args).await?,
             other => {
                 return Err(Error::invalid_params(format!(
@@ -193,12 +199,18 @@ impl Jobs {
         Ok(Some(result))
     }
 
-    async fn apply(&self, client: &Client, settings: &ApplySettings, args: Args) -> Result<Value> {
+    async fn apply(
+        &self,
+        client: &Client,
+        settings: &ApplySettings,
+        args: Args,
+        token: Option<NumberOrString>,
+    ) -> Result<Value> {
         let (spec, installable) = required_installable(&args, "strata.apply")?;
         let kind = installable.kind();
         let profile = settings.profile_for(args.profile.clone(), Some(&kind), self.state_dir());
         let what = format!("Apply of {spec}");
-        let slot = self.claim(what.clone())?;
+        let slot = self.claim(what.clone(), token)?;
         if settings.needs_confirmation(&profile, &kind) {
             confirm(client, &profile, &spec).await?;
         }
@@ -227,10 +239,16 @@ impl Jobs {
         }
     }
 
-    async fn build(&self, client: &Client, settings: &ApplySettings, args: Args) -> Result<Value> {
+    async fn build(
+        &self,
+        client: &Client,
+        settings: &ApplySettings,
+        args: Args,
+        token: Option<NumberOrString>,
+    ) -> Result<Value> {
         let (spec, installable) = required_installable(&args, "strata.build")?;
         let what = format!("Build of {spec}");
-        let slot = self.claim(what.clone())?;
+        let slot = self.claim(what.clone(), token)?;
         let title = format!("Building {}", short(&spec));
         let open = self.opener(&args, settings);
         let result = self
@@ -257,11 +275,12 @@ impl Jobs {
         client: &Client,
         settings: &ApplySettings,
         args: Args,
+        token: Option<NumberOrString>,
     ) -> Result<Value> {
         let kind = optional_kind(&args)?;
         let profile = settings.profile_for(args.profile.clone(), kind.as_ref(), self.state_dir());
         let what = format!("Rollback of {}", profile.path().display());
-        let slot = self.claim(what.clone())?;
+        let slot = self.claim(what.clone(), token)?;
         if settings.needs_confirmation(&profile, kind.as_ref().unwrap_or(&InstallableKind::Other)) {
             confirm(client, &profile, "an earlier generation").await?;
         }
@@ -308,7 +327,8 @@ impl Jobs {
         title: String,
         work: impl FnOnce(&Job) -> std::result::Result<T, EngineError> + Send + 'static,
     ) -> std::result::Result<T, EngineError> {
-        let mut reporter = Reporter::begin(client.clone(), slot.token.clone(), title).await;
+        let mut reporter =
+            Reporter::begin(client.clone(), slot.token.clone(), slot.create_token, title).await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let cancel = slot.cancel.clone();

@@ -21,21 +21,30 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    /// Creates the token with `window/workDoneProgress/create` and sends `begin`.
-    pub async fn begin(client: Client, token: String, title: String) -> Reporter {
-        let token = NumberOrString::String(token);
-        let created = client
-            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-                token: token.clone(),
-            })
-            .await;
-        if let Err(e) = &created {
-            tracing::info!("the client refused a progress token ({e}); no $/progress");
+    /// Creates the token with `window/workDoneProgress/create` (unless the client gave it
+    /// as the request's `workDoneToken`) and sends `begin`.
+    pub async fn begin(
+        client: Client,
+        token: NumberOrString,
+        create: bool,
+        title: String,
+    ) -> Reporter {
+        let mut enabled = true;
+        if create {
+            let created = client
+                .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                    token: token.clone(),
+                })
+                .await;
+            if let Err(e) = created {
+                tracing::info!("the client refused a progress token ({e}); no $/progress");
+                enabled = false;
+            }
         }
         let reporter = Reporter {
             client,
             token,
-            enabled: created.is_ok(),
+            enabled,
             expected: 0,
             done: 0,
             percentage: 0,
