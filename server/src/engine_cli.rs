@@ -107,7 +107,7 @@ pub fn profile(
 }
 
 /// home-manager's profile: the per-user one when it exists, else the XDG one.
-fn home_profile() -> PathBuf {
+pub fn home_profile() -> PathBuf {
     let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
     let legacy = PathBuf::from(format!(
         "/nix/var/nix/profiles/per-user/{user}/home-manager"
@@ -127,8 +127,12 @@ pub fn open_engine(
     choice: Option<EngineArg>,
     global: &GlobalArgs,
 ) -> Result<Box<dyn engine::Engine>, EngineError> {
-    let store_dir = global.store_dir.clone().map(absolute);
-    engine::open(choice.map(Into::into), store_dir.as_deref())
+    engine::open(choice.map(Into::into), store_dir(global).as_deref())
+}
+
+/// `--store-dir` (native engine), made absolute.
+pub fn store_dir(global: &GlobalArgs) -> Option<PathBuf> {
+    global.store_dir.clone().map(absolute)
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

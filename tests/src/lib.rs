@@ -44,3 +44,4 @@ pub fn shared_dir() -> PathBuf {
         .find(|dir| dir.join("conformance").is_dir())
         .unwrap_or(beside)
 }
+pub mod lsp;

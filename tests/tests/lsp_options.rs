@@ -3,164 +3,32 @@
 //! declaration, diagnostics and their quick fixes; the log says which source serves the
 //! workspace, and a second start reads the schema from the on-disk cache.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
 
 use serde_json::{json, Value};
+use strata_tests::lsp::Client;
 
-/// Only reached when the server hangs; the test never waits on timing otherwise.
-const TIMEOUT: Duration = Duration::from_secs(300);
-
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    incoming: Receiver<Value>,
-    next_id: i64,
-    backlog: Vec<Value>,
-}
-
-impl Client {
-    fn spawn(cache: &Path, log: &Path) -> Client {
-        let mut child = Command::new(strata_tests::strata_bin())
-            .arg("lsp")
-            .env("STRATA_CACHE_DIR", cache)
+/// Spawns the server with its own schema cache, logging at `info` into `log`.
+fn spawn(cache: &Path, log: &Path) -> Client {
+    let log = std::fs::File::create(log).unwrap();
+    Client::spawn_with(|cmd| {
+        cmd.env("STRATA_CACHE_DIR", cache)
             .env("STRATA_LOG", "info")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("spawn strata lsp");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, incoming) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length:") {
-                        length = v.trim().parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("Content-Length header")];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                if tx
-                    .send(serde_json::from_slice(&body).expect("JSON"))
-                    .is_err()
-                {
-                    return;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin,
-            incoming,
-            next_id: 1,
-            backlog: Vec::new(),
-        }
-    }
-
-    fn send(&mut self, mut msg: Value) {
-        if msg.get("params") == Some(&Value::Null) {
-            msg.as_object_mut().unwrap().remove("params");
-        }
-        let body = msg.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn recv(&mut self) -> Value {
-        let msg = self
-            .incoming
-            .recv_timeout(TIMEOUT)
-            .expect("server alive and answering");
-        if msg.get("method").is_some() && msg.get("id").is_some() {
-            // workspace/configuration and the like: nothing beyond initializationOptions.
-            let result = if msg["method"] == "workspace/configuration" {
-                json!([null])
-            } else {
-                Value::Null
-            };
-            self.send(json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}));
-        }
-        msg
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let msg = self.recv();
-            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
-                assert!(msg.get("error").is_none(), "{method}: {msg}");
-                return msg["result"].clone();
-            }
-            self.backlog.push(msg);
-        }
-    }
-
-    /// Waits for diagnostics of `uri` that satisfy `done` (earlier publications, made
-    /// before the schema was loaded, are skipped).
-    fn diagnostics_until(&mut self, uri: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let mut pending = std::mem::take(&mut self.backlog).into_iter();
-        loop {
-            let msg = match pending.next() {
-                Some(m) => m,
-                None => self.recv(),
-            };
-            if msg["method"] == "textDocument/publishDiagnostics" && msg["params"]["uri"] == uri {
-                let diags = msg["params"]["diagnostics"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                if done(&diags) {
-                    self.backlog.extend(pending);
-                    return diags;
-                }
-            }
-        }
-    }
-
-    fn initialize(&mut self, root: &Path, hm: &Path) {
-        let root_uri = format!("file://{}", root.display());
-        self.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": root_uri,
-                "capabilities": {},
-                "initializationOptions": {"strata": {"options": {"homeManager": hm}}},
-            }),
-        );
-        self.notify("initialized", json!({}));
-    }
-
-    fn shutdown(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        let _ = self.child.wait();
-    }
+            .stderr(log);
+    })
 }
 
+/// Initializes with `strata.options.homeManager` pointing at `hm` (nothing more comes
+/// from `workspace/configuration`).
+fn initialize(c: &mut Client, root: &Path, hm: &Path) {
+    c.initialize(
+        Some(root),
+        json!({}),
+        json!({"strata": {"options": {"homeManager": hm}}}),
+    );
+}
+
+/// LSP position of `needle` plus `delta` bytes (ASCII text).
 fn position(text: &str, needle: &str, delta: usize) -> Value {
     let offset = text.find(needle).expect("needle in text") + delta;
     let before = &text[..offset];
@@ -192,15 +60,15 @@ fn home_nix_gets_option_completion_hover_and_diagnostics() {
     let uri = format!("file://{}", home.display());
     let log = work.path().join("server.log");
 
-    let mut c = Client::spawn(cache.path(), &log);
-    c.initialize(work.path(), &hm);
+    let mut c = spawn(cache.path(), &log);
+    initialize(&mut c, work.path(), &hm);
     c.notify(
         "textDocument/didOpen",
         json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": HOME_NIX}}),
     );
 
     // Diagnostics: unknown option with "did you mean", renamed option, wrong literal type.
-    let diags = c.diagnostics_until(&uri, |d| d.iter().any(|d| d["code"] == "unknown-option"));
+    let diags = c.diagnostics_where(&uri, |d| d.iter().any(|d| d["code"] == "unknown-option"));
     let find = |code: &str| -> &Value {
         diags
             .iter()
@@ -321,13 +189,13 @@ fn home_nix_gets_option_completion_hover_and_diagnostics() {
 
     // A second start reads the cache.
     let log2 = work.path().join("server2.log");
-    let mut c = Client::spawn(cache.path(), &log2);
-    c.initialize(work.path(), &hm);
+    let mut c = spawn(cache.path(), &log2);
+    initialize(&mut c, work.path(), &hm);
     c.notify(
         "textDocument/didOpen",
         json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": HOME_NIX}}),
     );
-    c.diagnostics_until(&uri, |d| d.iter().any(|d| d["code"] == "unknown-option"));
+    c.diagnostics_where(&uri, |d| d.iter().any(|d| d["code"] == "unknown-option"));
     c.shutdown();
     let log_text = std::fs::read_to_string(&log2).unwrap();
     assert!(

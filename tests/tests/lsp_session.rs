@@ -1,203 +1,40 @@
 //! End-to-end: spawn `strata lsp` and drive a whole session over stdio, including
 //! malformed input the server must answer without dying.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
-
 use serde_json::{json, Value};
+use strata_tests::lsp::{file_uri as url, Client};
 
-/// Generous: only reached when the server hangs, so the suite never waits on timing.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A minimal JSON-RPC client over the child's stdio.
-struct Client {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    incoming: Receiver<Value>,
-    next_id: i64,
-    /// Notifications and server requests seen while waiting for something else.
-    backlog: Vec<Value>,
-    /// What `workspace/configuration` answers for the `strata` section.
-    config: Value,
+/// Spawns the server and initializes it with `unusedFormals = "all"` (also answered to
+/// `workspace/configuration`).
+fn start(root: &std::path::Path) -> Client {
+    let mut c = Client::spawn();
+    c.config = json!({"diagnostics": {"unusedFormals": "all"}});
+    let caps = json!({
+        "workspace": {"configuration": true},
+        "textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}
+    });
+    let result = c.initialize(
+        Some(root),
+        caps,
+        json!({"strata": {"diagnostics": {"unusedFormals": "all"}}}),
+    );
+    assert_eq!(result["capabilities"]["textDocumentSync"]["change"], 2);
+    c
 }
 
-impl Client {
-    fn spawn() -> Client {
-        let mut child = Command::new(strata_tests::strata_bin())
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("STRATA_TEST_STDERR").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("spawn strata lsp");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, incoming) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length:") {
-                        length = v.trim().parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("Content-Length header")];
-                if reader.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let msg: Value = serde_json::from_slice(&body).expect("server sent JSON");
-                if tx.send(msg).is_err() {
-                    return;
-                }
-            }
-        });
-        Client {
-            child,
-            stdin: Some(stdin),
-            incoming,
-            next_id: 1,
-            backlog: Vec::new(),
-            config: json!({"diagnostics": {"unusedFormals": "all"}}),
-        }
-    }
-
-    fn send_raw(&mut self, body: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin is open until exit");
-        write!(stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-        stdin.write_all(body).unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        let mut msg = json!({"jsonrpc": "2.0", "method": method, "params": params});
-        if params.is_null() {
-            msg.as_object_mut().unwrap().remove("params");
-        }
-        self.send_raw(msg.to_string().as_bytes());
-    }
-
-    fn send_request(&mut self, method: &str, params: Value) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        if params.is_null() {
-            msg.as_object_mut().unwrap().remove("params");
-        }
-        self.send_raw(msg.to_string().as_bytes());
-        id
-    }
-
-    /// Next message from the server; answers its requests (configuration) on the way.
-    fn recv(&mut self) -> Value {
-        let msg = self
-            .incoming
-            .recv_timeout(TIMEOUT)
-            .expect("the server answered in time and is still running");
-        if msg.get("method").is_some() && msg.get("id").is_some() {
-            let result = match msg["method"].as_str() {
-                Some("workspace/configuration") => json!([self.config.clone()]),
-                _ => Value::Null,
-            };
-            let reply = json!({"jsonrpc": "2.0", "id": msg["id"], "result": result});
-            self.send_raw(reply.to_string().as_bytes());
-        }
-        msg
-    }
-
-    /// Waits for the response to `id` (result or error object).
-    fn response(&mut self, id: i64) -> Value {
-        loop {
-            let msg = self.recv();
-            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
-                return msg;
-            }
-            self.backlog.push(msg);
-        }
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.send_request(method, params);
-        let resp = self.response(id);
-        assert!(resp.get("error").is_none(), "{method} failed: {resp}");
-        resp["result"].clone()
-    }
-
-    fn request_error(&mut self, method: &str, params: Value) -> Value {
-        let id = self.send_request(method, params);
-        let resp = self.response(id);
-        resp.get("error")
-            .cloned()
-            .unwrap_or_else(|| panic!("{method} should fail: {resp}"))
-    }
-
-    /// Waits for diagnostics of `uri` published for `version`.
-    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
-        let matches = |m: &Value| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == uri
-                && m["params"]["version"] == version
-        };
-        if let Some(i) = self.backlog.iter().position(matches) {
-            let m = self.backlog.remove(i);
-            return m["params"]["diagnostics"].as_array().unwrap().clone();
-        }
-        loop {
-            let msg = self.recv();
-            if matches(&msg) {
-                return msg["params"]["diagnostics"].as_array().unwrap().clone();
-            }
-            self.backlog.push(msg);
-        }
-    }
-
-    fn initialize(&mut self, root: &std::path::Path) {
-        let caps = json!({
-            "workspace": {"configuration": true},
-            "textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}
-        });
-        let result = self.request(
-            "initialize",
-            json!({"processId": null, "rootUri": url(root), "capabilities": caps,
-                   "initializationOptions": {"strata": {"diagnostics": {"unusedFormals": "all"}}}}),
-        );
-        assert_eq!(result["capabilities"]["textDocumentSync"]["change"], 2);
-        self.notify("initialized", json!({}));
-    }
-
-    fn shutdown(mut self) {
-        self.request("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-        // Like editors do after `exit`: close the pipe.
-        drop(self.stdin.take());
-        for _ in 0..600 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "exit status {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        panic!("the server did not exit after `exit`");
-    }
+/// Waits for diagnostics of `uri` published for `version`.
+fn diagnostics(c: &mut Client, uri: &str, version: i64) -> Vec<Value> {
+    let params = c.notification("textDocument/publishDiagnostics", |p| {
+        p["uri"] == uri && p["version"] == version
+    });
+    params["diagnostics"].as_array().unwrap().clone()
 }
 
-fn url(path: &std::path::Path) -> String {
-    format!("file://{}", path.display())
+fn request_error(c: &mut Client, method: &str, params: Value) -> Value {
+    match c.request_result(method, params) {
+        Err(e) => e,
+        Ok(r) => panic!("{method} should fail: {r}"),
+    }
 }
 
 fn codes(diags: &[Value]) -> Vec<String> {
@@ -216,15 +53,14 @@ fn whole_session() {
     let main_path = dir.path().join("main.nix");
     std::fs::write(&main_path, MAIN).unwrap();
     let uri = url(&main_path);
-    let mut c = Client::spawn();
-    c.initialize(dir.path());
+    let mut c = start(dir.path());
 
     c.notify(
         "textDocument/didOpen",
         json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": MAIN}}),
     );
     // unusedFormals = "all" from initializationOptions: `pkgs` is reported too.
-    let diags = c.diagnostics(&uri, 1);
+    let diags = diagnostics(&mut c, &uri, 1);
     assert_eq!(
         codes(&diags),
         vec!["unused-formal", "unused-binding"],
@@ -243,7 +79,7 @@ fn whole_session() {
                                              "end": {"line": 7, "character": 16}},
                                    "text": "helpr"}]}),
     );
-    let diags = c.diagnostics(&uri, 2);
+    let diags = diagnostics(&mut c, &uri, 2);
     assert!(
         codes(&diags).contains(&"undefined-name".to_string()),
         "{diags:?}"
@@ -257,7 +93,7 @@ fn whole_session() {
                                              "end": {"line": 7, "character": 15}},
                                    "text": "helper"}]}),
     );
-    assert!(!codes(&c.diagnostics(&uri, 3)).contains(&"undefined-name".to_string()));
+    assert!(!codes(&diagnostics(&mut c, &uri, 3)).contains(&"undefined-name".to_string()));
 
     let pos = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
     // Completion of names in scope, and of an imported file's attributes.
@@ -303,7 +139,7 @@ fn whole_session() {
     assert_eq!(edit["changes"][&uri].as_array().unwrap().len(), 2);
     let mut p = pos(2, 3);
     p["newName"] = json!("not valid");
-    let err = c.request_error("textDocument/rename", p);
+    let err = request_error(&mut c, "textDocument/rename", p);
     assert!(err["message"].as_str().unwrap().contains("not a valid"));
 
     let actions = c.request(
@@ -352,7 +188,7 @@ fn whole_session() {
         json!({"textDocument": {"uri": uri, "version": 4},
                "contentChanges": [{"text": "x: 1"}]}),
     );
-    assert_eq!(codes(&c.diagnostics(&uri, 4)), vec!["unused-param"]);
+    assert_eq!(codes(&diagnostics(&mut c, &uri, 4)), vec!["unused-param"]);
     // Settings pulled through workspace/configuration on didChangeConfiguration: the
     // server republishes open documents with the new settings.
     c.config = json!({"diagnostics": {"ignored": ["unused-param"]}});
@@ -360,13 +196,13 @@ fn whole_session() {
         "workspace/didChangeConfiguration",
         json!({"settings": null}),
     );
-    assert!(c.diagnostics(&uri, 4).is_empty());
+    assert!(diagnostics(&mut c, &uri, 4).is_empty());
     // Settings pushed in the notification itself.
     c.notify(
         "workspace/didChangeConfiguration",
         json!({"settings": {"strata": {"diagnostics": {"ignored": []}}}}),
     );
-    assert_eq!(codes(&c.diagnostics(&uri, 4)), vec!["unused-param"]);
+    assert_eq!(codes(&diagnostics(&mut c, &uri, 4)), vec!["unused-param"]);
 
     c.shutdown();
 }
@@ -374,26 +210,21 @@ fn whole_session() {
 #[test]
 fn malformed_input_is_answered_and_survived() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Client::spawn();
-    c.initialize(dir.path());
+    let mut c = start(dir.path());
 
     // A frame that is not JSON: answered with a parse error.
     c.send_raw(b"{ this is not json");
-    let msg = loop {
-        let msg = c.recv();
-        if msg.get("method").is_none() {
-            break msg;
-        }
-    };
+    let msg = c.wait_for(|m| m.get("method").is_none());
     assert_eq!(msg["error"]["code"], -32700, "{msg}");
 
     // An unknown method.
-    let err = c.request_error("strata/noSuchMethod", json!({}));
+    let err = request_error(&mut c, "strata/noSuchMethod", json!({}));
     assert_eq!(err["code"], -32601);
 
     // A request about a file that was never opened.
     let never = url(&dir.path().join("never.nix"));
-    let err = c.request_error(
+    let err = request_error(
+        &mut c,
         "textDocument/hover",
         json!({"textDocument": {"uri": never}, "position": {"line": 0, "character": 0}}),
     );
@@ -413,7 +244,7 @@ fn malformed_input_is_answered_and_survived() {
         "textDocument/didOpen",
         json!({"textDocument": {"uri": big_uri, "languageId": "nix", "version": 1, "text": big}}),
     );
-    assert!(c.diagnostics(&big_uri, 1).is_empty());
+    assert!(diagnostics(&mut c, &big_uri, 1).is_empty());
     let folds = c.request(
         "textDocument/foldingRange",
         json!({"textDocument": {"uri": big_uri}}),
@@ -427,7 +258,7 @@ fn malformed_input_is_answered_and_survived() {
         "textDocument/didOpen",
         json!({"textDocument": {"uri": deep_uri, "languageId": "nix", "version": 1, "text": deep}}),
     );
-    let diags = c.diagnostics(&deep_uri, 1);
+    let diags = diagnostics(&mut c, &deep_uri, 1);
     assert!(codes(&diags).contains(&"syntax-error".to_string()));
     c.request(
         "textDocument/semanticTokens/full",

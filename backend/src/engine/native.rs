@@ -69,7 +69,7 @@ impl Native {
     fn eval_error(&self, e: &crate::eval::EvalError) -> EngineError {
         EngineError::Eval {
             message: e.render(false).trim_start_matches("error: ").to_string(),
-            location: None,
+            location: eval_location(e),
         }
     }
 
@@ -426,4 +426,20 @@ impl super::Engine for Native {
         }
         Ok(out)
     }
+}
+
+/// Where an evaluation error happened: its own position, else the innermost frame of its
+/// trace that lies in a real file (the flake wrapper expression has none).
+fn eval_location(e: &crate::eval::EvalError) -> Option<super::Location> {
+    use crate::eval::source;
+    let in_file = |p: source::Pos| source::file_path(p).is_some();
+    let pos = std::iter::once(e.pos)
+        .chain(e.trace.iter().map(|f| f.pos))
+        .find(|p| in_file(*p))?;
+    let (line, column) = source::line_col(pos)?;
+    Some(super::Location {
+        file: PathBuf::from(&*source::file_path(pos)?),
+        line,
+        column,
+    })
 }

@@ -10,6 +10,8 @@ NVIM="${NVIM:-$REPO/.cache/nvim-venv/bin/nvim}"
 T="$(mktemp -d)"
 trap 'rm -rf "$T"' EXIT
 cp -r "$REPO/editors/test-workspace" "$T/ws"
+# The Nix store outlives the test: a nonce per run makes Apply really build (and log) each time.
+sed -i "s|name = \"home-manager-generation\";|name = \"home-manager-generation\"; nonce = \"$(basename "$T")\";|" "$T/ws/apply/flake.nix"
 mkdir -p "$T/profiles"
 export XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data XDG_STATE_HOME=$T/xdg/state XDG_CACHE_HOME=$T/xdg/cache
 export STRATA_STATE_DIR=$T/strata-state STRATA_STORE_DIR=$T/strata-store

@@ -171,7 +171,8 @@ try {
     await palette('Strata: Show Build Log');
     const out = await page.waitForSelector('.output-view, .panel .monaco-editor', { timeout: 10000 }).catch(() => null);
     await sleep(500);
-    const outText = out ? await page.locator('.panel .monaco-editor .view-lines').first().innerText().catch(() => '') : '';
+    // Monaco draws spaces as no-break spaces: compare on plain ones.
+    const outText = (out ? await page.locator('.panel .monaco-editor .view-lines').first().innerText().catch(() => '') : '').replace(/\u00a0/g, ' ');
     check('the build log channel has the build output', outText.includes('strata-e2e: building the home generation'), outText.slice(0, 300));
     await shot('build-log.png');
   } else {

@@ -20,6 +20,8 @@ export STRATA_STATE_DIR=$T/strata-state STRATA_STORE_DIR=$T/strata-store
 (cd "$HERE/.." && node build.mjs --minify && "$VSCE" package --allow-missing-repository --skip-license --no-rewrite-relative-links -o "$T/strata.vsix" < /dev/null > "$T/vsce.log")
 (cd "$HERE/driver" && "$VSCE" package --allow-missing-repository --skip-license --no-rewrite-relative-links -o "$T/driver.vsix" < /dev/null >> "$T/vsce.log")
 cp -r "$REPO/editors/test-workspace" "$T/ws"
+# The Nix store outlives the test: a nonce per run makes Apply really build (and log) each time.
+sed -i "s|name = \"home-manager-generation\";|name = \"home-manager-generation\"; nonce = \"$(basename "$T")\";|" "$T/ws/apply/flake.nix"
 mkdir -p "$T/ud/User" "$T/profiles"
 cat > "$T/ud/User/settings.json" <<JSON
 {

@@ -50,6 +50,10 @@ test('a session with the real server', { timeout: 120000 }, async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-protocol-'));
   const ws = path.join(tmp, 'ws');
   fs.cpSync(path.join(REPO, 'editors/test-workspace'), ws, { recursive: true });
+  // The Nix store outlives the test: a nonce per run makes Apply really build (and log) each time.
+  const applyFlake = path.join(ws, 'apply/flake.nix');
+  const flakeText = fs.readFileSync(applyFlake, 'utf8');
+  fs.writeFileSync(applyFlake, flakeText.replace('name = "home-manager-generation";', `name = "home-manager-generation";\n      nonce = "${path.basename(tmp)}";`));
   const profiles = path.join(tmp, 'profiles');
   fs.mkdirSync(profiles);
   const env = { ...process.env, STRATA_STATE_DIR: path.join(tmp, 'state'), STRATA_STORE_DIR: path.join(tmp, 'store'), XDG_STATE_HOME: path.join(tmp, 'xdg') };

@@ -11,6 +11,9 @@ pub struct LspArgs {
 }
 
 /// Runs the server until the client sends `exit`.
-pub fn run(_args: LspArgs) -> anyhow::Result<ExitCode> {
-    crate::lsp::run_stdio()
+pub fn run(_args: LspArgs, global: &crate::cli::GlobalArgs) -> anyhow::Result<ExitCode> {
+    crate::lsp::run_stdio(crate::lsp::apply::Paths {
+        state_dir: crate::engine_cli::state_dir(global),
+        store_dir: crate::engine_cli::store_dir(global),
+    })
 }

@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match cli.command {
         Command::Check(args) => check::run(args),
-        Command::Lsp(args) => lsp::run(args),
+        Command::Lsp(args) => lsp::run(args, global),
         Command::Log(args) => log::run(args, global),
         Command::Parse(args) => parse::run(args),
         Command::Hash(args) => hash::run(args),

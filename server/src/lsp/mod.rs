@@ -5,6 +5,7 @@
 //! then queues the file for diagnostics. Requests clone the database (a snapshot), run the
 //! pure `ide` function on a blocking thread and convert its plain result to lsp-types.
 
+pub mod apply;
 mod convert;
 mod dispatch;
 mod flake;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 const ANALYSIS_STACK_BYTES: usize = 512 << 20;
 
 /// Runs the server on stdin/stdout until the client sends `exit`.
-pub fn run_stdio() -> anyhow::Result<ExitCode> {
+pub fn run_stdio(paths: apply::Paths) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(ANALYSIS_STACK_BYTES)
@@ -30,7 +31,15 @@ pub fn run_stdio() -> anyhow::Result<ExitCode> {
         tokio::io::stdin(),
         tokio::io::stdout(),
         |input, output| {
-            let (service, socket) = tower_lsp::LspService::new(server::StrataServer::new);
+            let paths = paths.clone();
+            let (service, socket) = tower_lsp::LspService::build(move |client| {
+                server::StrataServer::new(client, paths)
+            })
+            .custom_method(
+                "window/workDoneProgress/cancel",
+                server::StrataServer::cancel_progress,
+            )
+            .finish();
             tokio::spawn(tower_lsp::Server::new(input, output, socket).serve(service))
         },
     ));

@@ -11,6 +11,7 @@ use tower_lsp::jsonrpc::{Error, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, LanguageServer};
 
+use super::apply::{self, settings::ApplySettings, Jobs};
 use super::convert::PositionMap;
 use super::dispatch;
 use super::handlers;
@@ -75,6 +76,8 @@ pub struct StrataServer {
     client: Client,
     state: Arc<Mutex<State>>,
     queue: Arc<DiagnosticsQueue>,
+    /// Apply, build and rollback jobs started from the editor.
+    jobs: Arc<Jobs>,
 }
 
 /// Documents whose diagnostics need recomputing, most recently changed last.
@@ -102,7 +105,7 @@ impl DiagnosticsQueue {
 
 impl StrataServer {
     /// Creates the server (tower-lsp calls this with the client handle).
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, paths: apply::Paths) -> Self {
         StrataServer {
             client,
             state: Arc::new(Mutex::new(State {
@@ -116,6 +119,30 @@ impl StrataServer {
                 next_result_id: 0,
             })),
             queue: Arc::new(DiagnosticsQueue::default()),
+            jobs: Arc::new(Jobs::new(paths)),
+        }
+    }
+
+    /// `window/workDoneProgress/cancel`: stops the job that owns the token.
+    pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
+        self.jobs.cancel(&params.token);
+    }
+
+    fn apply_settings_now(&self) -> ApplySettings {
+        ApplySettings::from_raw(&self.state.lock().unwrap().settings.raw)
+    }
+
+    /// Republishes files whose apply diagnostics changed: open ones through the
+    /// diagnostics queue (merged with the analysis), others directly.
+    async fn republish_apply_diagnostics(&self) {
+        for uri in self.jobs.take_dirty() {
+            let open = self.state.lock().unwrap().docs.contains_key(&uri);
+            if open {
+                self.queue.push(uri);
+            } else {
+                let diags = self.jobs.diagnostics_for(&uri);
+                self.client.publish_diagnostics(uri, diags, None).await;
+            }
         }
     }
 
@@ -203,6 +230,7 @@ impl StrataServer {
         });
         let state = self.state.clone();
         let queue = self.queue.clone();
+        let jobs = self.jobs.clone();
         tokio::spawn(async move {
             loop {
                 queue.wake.notified().await;
@@ -220,6 +248,7 @@ impl StrataServer {
                     (state.db.clone(), work)
                 };
                 let tx = tx.clone();
+                let jobs = jobs.clone();
                 let outcome = tokio::task::spawn_blocking(move || {
                     let mut imports = Vec::new();
                     for (i, (uri, doc)) in work.iter().enumerate() {
@@ -234,7 +263,8 @@ impl StrataServer {
                             (diags, unknown)
                         });
                         match result {
-                            Ok((diags, unknown)) => {
+                            Ok((mut diags, unknown)) => {
+                                diags.extend(jobs.diagnostics_for(uri));
                                 let _ = tx.send((uri.clone(), Some(doc.version), diags));
                                 imports.extend(unknown);
                             }
@@ -707,9 +737,42 @@ impl LanguageServer for StrataServer {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let range = params.range;
-        self.with_doc("codeAction", &params.text_document.uri, move |db, ctx| {
-            handlers::code_actions(db, ctx, range)
-        })
-        .await
+        let uri = params.text_document.uri;
+        let settings = self.apply_settings_now();
+        let for_configs = settings.clone();
+        let (fixes, found) = self
+            .with_doc("codeAction", &uri, move |db, ctx| {
+                let fixes = handlers::code_actions(db, ctx, range)?;
+                Ok((fixes, apply::configurations_of(db, ctx, &for_configs)))
+            })
+            .await?;
+        let mut actions = fixes.unwrap_or_default();
+        if settings.enable {
+            let state_dir = self.jobs.state_dir();
+            actions.extend(apply::code_actions(&found, range, &settings, state_dir));
+        }
+        Ok(Some(actions))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let settings = self.apply_settings_now();
+        if !settings.enable {
+            return Ok(Some(Vec::new()));
+        }
+        let for_configs = settings.clone();
+        let found = self
+            .with_doc("codeLens", &params.text_document.uri, move |db, ctx| {
+                Ok(apply::configurations_of(db, ctx, &for_configs))
+            })
+            .await?;
+        let lenses = apply::code_lenses(&found, &settings, self.jobs.state_dir());
+        Ok(Some(lenses))
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        let settings = self.apply_settings_now();
+        let result = self.jobs.execute(&self.client, &settings, params).await;
+        self.republish_apply_diagnostics().await;
+        result
     }
 }
