@@ -118,3 +118,23 @@ pub fn load(roots: &[PathBuf], raw_settings: &Value) -> Vec<Arc<Schema>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn evaluate_setting_defaults_to_auto_and_can_be_turned_off() {
+        let s = |v: Value| source_settings(&json!({ "options": v })).evaluate;
+        assert_eq!(s(json!({})), EvalMode::Auto);
+        assert_eq!(s(json!({"evaluate": "auto"})), EvalMode::Auto);
+        assert_eq!(s(json!({"evaluate": true})), EvalMode::Auto);
+        assert_eq!(s(json!({"evaluate": "off"})), EvalMode::Off);
+        assert_eq!(s(json!({"evaluate": false})), EvalMode::Off);
+        assert_eq!(s(json!({"evaluate": 3})), EvalMode::Auto);
+        let full = source_settings(&json!({"options": {"homeManager": "/hm", "nixos": "/np"}}));
+        assert_eq!(full.home_manager, Some(PathBuf::from("/hm")));
+        assert_eq!(full.nixos, Some(PathBuf::from("/np")));
+    }
+}
