@@ -233,7 +233,7 @@ pub fn find_nixpkgs_lib(
     candidates
         .into_iter()
         .map(|(root, origin)| (root.join("lib"), origin))
-        .find(|(lib, _)| lib.join("default.nix").is_file())
+        .find(|(lib, _)| lib.join("default.nix").is_file() && lib.join("modules.nix").is_file())
 }
 
 /// `name=path` in a `NIX_PATH`, or a plain entry containing `name`.
@@ -744,6 +744,34 @@ mod tests {
         let found = discover(ws.path(), &settings, Some(&np), &store_dir);
         assert_eq!(found[0].root, hm);
         assert_eq!(found[0].origin, "setting strata.options.homeManager");
+    }
+
+    #[test]
+    fn nixpkgs_lib_for_evaluation_from_settings_then_nix_path() {
+        let ws = tempfile::tempdir().unwrap();
+        let store_dir = StoreDir::nix();
+        let np_root = shared().join("corpus/nixpkgs-lib");
+        let none = find_nixpkgs_lib(ws.path(), &SourceSettings::default(), None, &store_dir);
+        assert_eq!(none, None);
+        let np = format!("nixpkgs={}", np_root.display());
+        let (lib, origin) =
+            find_nixpkgs_lib(ws.path(), &SourceSettings::default(), Some(&np), &store_dir).unwrap();
+        assert_eq!(lib, np_root.join("lib"));
+        assert_eq!(origin, "NIX_PATH entry <nixpkgs>");
+        // The setting wins; a tree without lib/default.nix is passed over.
+        let settings = SourceSettings {
+            nixos: Some(shared().join("corpus")),
+            ..SourceSettings::default()
+        };
+        let (_, origin) = find_nixpkgs_lib(ws.path(), &settings, Some(&np), &store_dir).unwrap();
+        assert_eq!(origin, "NIX_PATH entry <nixpkgs>");
+        let settings = SourceSettings {
+            nixos: Some(np_root.clone()),
+            ..SourceSettings::default()
+        };
+        let (lib, origin) = find_nixpkgs_lib(ws.path(), &settings, None, &store_dir).unwrap();
+        assert_eq!(lib, np_root.join("lib"));
+        assert_eq!(origin, "setting strata.options.nixos");
     }
 
     #[test]
