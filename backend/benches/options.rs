@@ -1,5 +1,6 @@
 //! Option schema benchmarks: extraction of the whole home-manager corpus (cold and from the
-//! on-disk cache), completion/hover/diagnostics latency in a 500-line `home.nix`, and the
+//! on-disk cache), evaluation of its option tree with our evaluator (and the merged schema
+//! from the cache), completion/hover/diagnostics latency in a 500-line `home.nix`, and the
 //! memory of a loaded schema.
 //!
 //!     STRATA_SHARED=/path/to/shared cargo bench -p strata-backend --bench options
@@ -11,15 +12,18 @@ use std::hint::black_box;
 use criterion::Criterion;
 use strata_analyzer::ide::options::{completion, diagnostics, hover};
 use strata_analyzer::options::{extract, ExtractConfig};
-use strata_backend::options_source::{load_schema, FsSource, OptionSource, SchemaKind};
+use strata_backend::options_eval::evaluate_home_manager;
+use strata_backend::options_source::{
+    load_schema, load_schema_evaluated, FsSource, OptionSource, SchemaKind,
+};
 use strata_backend::store::StoreDir;
 
-fn corpus_hm() -> PathBuf {
+fn corpus(rel: &str) -> PathBuf {
     let shared = match std::env::var_os("STRATA_SHARED") {
         Some(p) => PathBuf::from(p),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
     };
-    std::fs::canonicalize(shared.join("corpus/home-manager")).expect("../shared/corpus")
+    std::fs::canonicalize(shared.join(rel)).expect("../shared/corpus")
 }
 
 /// A 500-line home.nix: nested sets, dotted paths, wrappers and submodule elements.
@@ -75,7 +79,8 @@ fn rss_bytes() -> u64 {
 }
 
 fn main() {
-    let hm = corpus_hm();
+    let hm = corpus("corpus/home-manager");
+    let lib = corpus("corpus/nixpkgs-lib/lib");
     let config = ExtractConfig::home_manager(&hm.to_string_lossy());
 
     // Memory of the loaded schema: resident set before and after extraction, the
@@ -105,6 +110,29 @@ fn main() {
     load_schema(&source, Some(cache.path()), &store);
     c.bench_function("options/load_corpus_cached", |b| {
         b.iter(|| black_box(load_schema(&source, Some(cache.path()), &store)))
+    });
+
+    // The evaluated source: `lib.evalModules` over the corpus with our evaluator, read into
+    // a schema (no merge, no cache), then the merged schema as a second start reads it.
+    let work = tempfile::tempdir().unwrap();
+    let (evaluated, _) = evaluate_home_manager(&hm, &lib, work.path()).unwrap();
+    println!(
+        "options/evaluated: {} options from the evaluated tree",
+        evaluated.options.len()
+    );
+    c.bench_function("options/evaluate_corpus", |b| {
+        b.iter(|| black_box(evaluate_home_manager(&hm, &lib, work.path()).unwrap()))
+    });
+    load_schema_evaluated(&source, Some(&lib), Some(cache.path()), &store);
+    c.bench_function("options/load_corpus_evaluated_cached", |b| {
+        b.iter(|| {
+            black_box(load_schema_evaluated(
+                &source,
+                Some(&lib),
+                Some(cache.path()),
+                &store,
+            ))
+        })
     });
 
     let text = home_nix();

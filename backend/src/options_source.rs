@@ -19,6 +19,7 @@ use strata_analyzer::options::{
 };
 
 use crate::flake::lock::LockFile;
+use crate::options_eval;
 use crate::store::{Hash, HashAlgo, StoreDir};
 
 /// Which module system a source tree declares options for.
@@ -66,6 +67,17 @@ pub struct OptionSource {
     pub origin: String,
 }
 
+/// Whether schemas are also evaluated (`strata.options.evaluate`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EvalMode {
+    /// Evaluate home-manager's option tree when a nixpkgs lib is found, and merge the result
+    /// into the static schema; static only otherwise, or when evaluation fails.
+    #[default]
+    Auto,
+    /// Static extraction only.
+    Off,
+}
+
 /// The user's explicit choices (`strata.options.*`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceSettings {
@@ -73,6 +85,8 @@ pub struct SourceSettings {
     pub home_manager: Option<PathBuf>,
     /// `strata.options.nixos`: a nixpkgs tree.
     pub nixos: Option<PathBuf>,
+    /// `strata.options.evaluate`: `"auto"` (default) or `"off"`.
+    pub evaluate: EvalMode,
 }
 
 /// The store path a locked input with this `narHash` was fetched to.
@@ -173,6 +187,55 @@ fn lock_sources(lock: &LockFile, store_dir: &StoreDir) -> Vec<OptionSource> {
     out
 }
 
+/// The nixpkgs `lib/` directory to evaluate option trees with, and where it was found:
+/// the `lib/` of the `strata.options.nixos` tree, of the flake's locked `nixpkgs` input (when
+/// in the store), or of `NIX_PATH`'s `<nixpkgs>`. Any tree with `lib/default.nix` counts, so
+/// a nixpkgs.lib checkout serves too.
+pub fn find_nixpkgs_lib(
+    workspace: &Path,
+    settings: &SourceSettings,
+    nix_path: Option<&str>,
+    store_dir: &StoreDir,
+) -> Option<(PathBuf, String)> {
+    let mut candidates: Vec<(PathBuf, String)> = Vec::new();
+    if let Some(p) = &settings.nixos {
+        let root = if p.is_relative() {
+            workspace.join(p)
+        } else {
+            p.clone()
+        };
+        candidates.push((root, "setting strata.options.nixos".into()));
+    }
+    if let Ok(text) = std::fs::read_to_string(workspace.join("flake.lock")) {
+        if let Ok(lock) = LockFile::parse(&text) {
+            for name in lock.root_node().inputs.keys() {
+                let Ok(key) = lock.resolve(std::slice::from_ref(name)) else {
+                    continue;
+                };
+                let Some(locked) = lock.node(key).and_then(|n| n.locked.as_ref()) else {
+                    continue;
+                };
+                if name != "nixpkgs" && locked.repo() != Some("nixpkgs") {
+                    continue;
+                }
+                if let Some(root) = locked
+                    .nar_hash()
+                    .and_then(|h| locked_source_path(h, store_dir))
+                {
+                    candidates.push((root, format!("flake.lock input `{name}`")));
+                }
+            }
+        }
+    }
+    if let Some(root) = nix_path.and_then(|np| nix_path_entry(np, "nixpkgs")) {
+        candidates.push((root, "NIX_PATH entry <nixpkgs>".into()));
+    }
+    candidates
+        .into_iter()
+        .map(|(root, origin)| (root.join("lib"), origin))
+        .find(|(lib, _)| lib.join("default.nix").is_file() && lib.join("modules.nix").is_file())
+}
+
 /// `name=path` in a `NIX_PATH`, or a plain entry containing `name`.
 fn nix_path_entry(nix_path: &str, name: &str) -> Option<PathBuf> {
     for entry in nix_path.split(':').filter(|e| !e.is_empty()) {
@@ -217,6 +280,8 @@ pub enum SchemaOrigin {
     Cache,
     /// Extracted now (and written to the cache, when there is one).
     Extracted,
+    /// Extracted and evaluated now, merged (and written to the cache, when there is one).
+    Evaluated,
 }
 
 /// Errors of the schema cache (extraction itself cannot fail).
@@ -322,6 +387,84 @@ pub fn load_schema(
         }
     }
     (schema, SchemaOrigin::Extracted)
+}
+
+/// The schema of a source with the evaluated option tree merged in (home-manager trees,
+/// with the nixpkgs lib directory `nixpkgs_lib`), from the cache keyed by both trees when
+/// present. Falls back to the static schema ([`load_schema`]) for NixOS trees, without a
+/// lib, or when evaluation fails (logged); a failed evaluation is not cached.
+pub fn load_schema_evaluated(
+    source: &OptionSource,
+    nixpkgs_lib: Option<&Path>,
+    cache_dir: Option<&Path>,
+    store_dir: &StoreDir,
+) -> (Schema, SchemaOrigin) {
+    let Some(lib) = nixpkgs_lib.filter(|_| source.kind == SchemaKind::HomeManager) else {
+        return load_schema(source, cache_dir, store_dir);
+    };
+    let started = Instant::now();
+    let root = source.root.to_string_lossy().into_owned();
+    let cache_file = cache_dir.map(|d| {
+        d.join(format!(
+            "options-v{CACHE_VERSION}-{}-evaluated-v{}-{}-{}.json",
+            source.kind.name(),
+            options_eval::EVAL_VERSION,
+            cache_key(&source.root, store_dir),
+            cache_key(lib, store_dir)
+        ))
+    });
+    if let Some(file) = &cache_file {
+        match read_cache(file) {
+            Ok(Some(mut schema)) => {
+                schema.root = root;
+                tracing::info!(
+                    kind = source.kind.name(),
+                    options = schema.options.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "evaluated option schema loaded from cache {}",
+                    file.display()
+                );
+                return (schema, SchemaOrigin::Cache);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    let (static_schema, static_origin) = load_schema(source, cache_dir, store_dir);
+    let work_dir = cache_dir
+        .map(Path::to_owned)
+        .unwrap_or_else(|| std::env::temp_dir().join("strata-options"));
+    let eval_started = Instant::now();
+    match options_eval::evaluate_home_manager(&source.root, lib, &work_dir) {
+        Ok((evaluated, eval_stats)) => {
+            let (schema, merge_stats) = options_eval::merge(&static_schema, &evaluated);
+            tracing::info!(
+                kind = source.kind.name(),
+                evaluated = evaluated.options.len(),
+                added = merge_stats.added,
+                typed = merge_stats.types,
+                filled = merge_stats.fields,
+                failed_fields = eval_stats.failed_fields,
+                eval_ms = eval_started.elapsed().as_millis() as u64,
+                "option tree of {} evaluated with {} and merged into the static schema",
+                source.root.display(),
+                lib.display()
+            );
+            if let Some(file) = &cache_file {
+                if let Err(e) = write_cache(file, &schema) {
+                    tracing::warn!("{e}");
+                }
+            }
+            (schema, SchemaOrigin::Evaluated)
+        }
+        Err(e) => {
+            tracing::warn!(
+                "options: {e}; using the static schema of {}",
+                source.root.display()
+            );
+            (static_schema, static_origin)
+        }
+    }
 }
 
 fn read_cache(file: &Path) -> Result<Option<Schema>, CacheError> {
@@ -596,11 +739,39 @@ mod tests {
         // An explicit setting wins over both.
         let settings = SourceSettings {
             home_manager: Some(hm.clone()),
-            nixos: None,
+            ..SourceSettings::default()
         };
         let found = discover(ws.path(), &settings, Some(&np), &store_dir);
         assert_eq!(found[0].root, hm);
         assert_eq!(found[0].origin, "setting strata.options.homeManager");
+    }
+
+    #[test]
+    fn nixpkgs_lib_for_evaluation_from_settings_then_nix_path() {
+        let ws = tempfile::tempdir().unwrap();
+        let store_dir = StoreDir::nix();
+        let np_root = shared().join("corpus/nixpkgs-lib");
+        let none = find_nixpkgs_lib(ws.path(), &SourceSettings::default(), None, &store_dir);
+        assert_eq!(none, None);
+        let np = format!("nixpkgs={}", np_root.display());
+        let (lib, origin) =
+            find_nixpkgs_lib(ws.path(), &SourceSettings::default(), Some(&np), &store_dir).unwrap();
+        assert_eq!(lib, np_root.join("lib"));
+        assert_eq!(origin, "NIX_PATH entry <nixpkgs>");
+        // The setting wins; a tree without lib/default.nix is passed over.
+        let settings = SourceSettings {
+            nixos: Some(shared().join("corpus")),
+            ..SourceSettings::default()
+        };
+        let (_, origin) = find_nixpkgs_lib(ws.path(), &settings, Some(&np), &store_dir).unwrap();
+        assert_eq!(origin, "NIX_PATH entry <nixpkgs>");
+        let settings = SourceSettings {
+            nixos: Some(np_root.clone()),
+            ..SourceSettings::default()
+        };
+        let (lib, origin) = find_nixpkgs_lib(ws.path(), &settings, None, &store_dir).unwrap();
+        assert_eq!(lib, np_root.join("lib"));
+        assert_eq!(origin, "setting strata.options.nixos");
     }
 
     #[test]

@@ -18,45 +18,10 @@ fn to_json(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     Ok(Value::string_ctx(out, ctx))
 }
 
-/// Formats a float as nlohmann::json does (shortest round trip, `.0` on integers).
+/// Formats a float as Nix 2.8's JSON writer does (`std::ostream << double`: `%g`, six
+/// significant digits; `1.0` is `1`, `123456789.0` is `1.23457e+08`).
 pub fn json_float(f: f64) -> String {
-    if !f.is_finite() {
-        return "null".into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    let sci = format!("{:e}", f.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let k = digits.len() as i32;
-    let n = exp + 1;
-    let sign = if f < 0.0 { "-" } else { "" };
-    let body = if k <= n && n <= 15 {
-        format!("{digits}{}.0", "0".repeat((n - k) as usize))
-    } else if 0 < n && n <= 15 {
-        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
-    } else if -4 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n) as usize))
-    } else {
-        let e = n - 1;
-        let es = if e < 0 {
-            format!("-{:02}", -e)
-        } else {
-            format!("+{e:02}")
-        };
-        if k == 1 {
-            format!("{digits}e{es}")
-        } else {
-            format!("{}.{}e{es}", &digits[..1], &digits[1..])
-        }
-    };
-    format!("{sign}{body}")
+    crate::eval::print::format_float_g(f)
 }
 
 /// Serialises a value as JSON (`toJSON`, `--json`); paths are copied to the store
@@ -243,12 +208,25 @@ mod tests {
     use super::json_float;
 
     #[test]
-    fn floats_like_nlohmann() {
-        assert_eq!(json_float(1.44), "1.44");
-        assert_eq!(json_float(3.0), "3.0");
-        assert_eq!(json_float(-0.5), "-0.5");
-        assert_eq!(json_float(0.0001), "0.0001");
-        assert_eq!(json_float(1e21), "1e+21");
-        assert_eq!(json_float(1.5e-7), "1.5e-07");
+    fn floats_like_nix_2_8() {
+        // `nix-instantiate --eval -E 'builtins.toJSON [ … ]'` with Nix 2.8.
+        let cases = [
+            (1.44, "1.44"),
+            (3.0, "3"),
+            (-0.5, "-0.5"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e21, "1e+21"),
+            (1.5e-7, "1.5e-07"),
+            (999999.5, "1e+06"),
+            (1234567.0, "1.23457e+06"),
+            (123456.7, "123457"),
+            (0.1 + 0.2, "0.3"),
+            (100.0, "100"),
+            (f64::INFINITY, "inf"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(json_float(f), want, "{f}");
+        }
     }
 }
