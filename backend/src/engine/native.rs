@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use super::{BuildOptions, ClosurePath, EngineError, Event, Installable, Job, Plan};
 use crate::build::{self, BuildError, BuildSettings, Isolation};
+use crate::eval::builtins::paths::SourceRecipe;
 use crate::eval::{Evaluator, Settings, Value};
-use crate::store::{LocalStore, StorePath};
+use crate::store::{FileIngestionMethod, HashAlgo, LocalStore, StorePath};
 
 /// Strata's own engine over a local store.
 pub struct Native {
@@ -67,9 +68,22 @@ impl Native {
     }
 
     fn eval_error(&self, e: &crate::eval::EvalError) -> EngineError {
+        // The position of the error itself, else the innermost trace frame that has one;
+        // files are read from the user's folder, so the path is already theirs.
+        let location = std::iter::once(e.pos)
+            .chain(e.trace.iter().map(|f| f.pos))
+            .find_map(|pos| {
+                let file = crate::eval::source::file_path(pos)?;
+                let (line, column) = crate::eval::source::line_col(pos)?;
+                Some(super::Location {
+                    file: PathBuf::from(&*file),
+                    line,
+                    column,
+                })
+            });
         EngineError::Eval {
-            message: e.render(false).trim_start_matches("error: ").to_string(),
-            location: None,
+            message: e.msg.clone(),
+            location,
         }
     }
 
@@ -212,35 +226,92 @@ in outputs"#,
         Ok(())
     }
 
-    /// Copies a local source the evaluation referred to (`./file` in a derivation).
+    /// Writes a source the evaluation referred to: a `./file` copied in, a `toFile` text, a
+    /// (filtered) `builtins.path`, or a `.drv` used as a plain source.
     fn add_source(&self, ev: &Evaluator, src: &StorePath) -> Result<(), EngineError> {
         let sd = self.store.store_dir();
         if self.store.is_valid(src).unwrap_or(false) {
             return Ok(());
         }
         let shown = sd.display(src);
-        let local = ev
-            .machine
-            .path_cache
-            .iter()
-            .find(|(_, sp)| **sp == shown)
-            .map(|(local, _)| local.clone())
-            .ok_or_else(|| {
-                EngineError::Unavailable(format!(
-                    "the native engine cannot recreate {shown} (made by builtins.toFile, builtins.path with a filter, or a fetcher); use --engine nix"
-                ))
-            })?;
-        let info = self
-            .store
-            .add_path(Path::new(&local), Some(src.name()))
-            .map_err(|e| tool(&format!("copying {local} to the store"), e))?;
+        if ev.machine.drvs.contains_key(&shown) {
+            return self.write_drv_closure(ev, src);
+        }
+        let info = if let Some(recipe) = ev.machine.sources.get(&shown) {
+            self.add_recipe(ev, recipe)?
+        } else {
+            let local = ev
+                .machine
+                .path_cache
+                .iter()
+                .find(|(_, sp)| **sp == shown)
+                .map(|(local, _)| local.clone())
+                .ok_or_else(|| {
+                    EngineError::Unavailable(format!(
+                        "the native engine cannot recreate {shown} (made by a fetcher); use --engine nix"
+                    ))
+                })?;
+            self.store
+                .add_path(Path::new(&local), Some(src.name()))
+                .map_err(|e| tool(&format!("copying {local} to the store"), e))?
+        };
         if &info.path != src {
             return Err(tool(
-                &format!("copying {local} to the store"),
-                format!("it became {} instead of {shown}", sd.display(&info.path)),
+                &format!("recreating {shown}"),
+                format!("it became {} instead", sd.display(&info.path)),
             ));
         }
         Ok(())
+    }
+
+    /// Replays one [`SourceRecipe`], after the paths a text refers to.
+    fn add_recipe(
+        &self,
+        ev: &Evaluator,
+        recipe: &SourceRecipe,
+    ) -> Result<crate::store::PathInfo, EngineError> {
+        let sd = self.store.store_dir();
+        match recipe {
+            SourceRecipe::Text {
+                name,
+                contents,
+                references,
+            } => {
+                let mut refs = BTreeSet::new();
+                for r in references {
+                    let p = sd.parse_path(r).map_err(|e| tool("toFile reference", e))?;
+                    self.add_source(ev, &p)?;
+                    refs.insert(p);
+                }
+                self.store
+                    .add_text(name, contents.as_bytes(), &refs)
+                    .map_err(|e| tool(&format!("writing {name} to the store"), e))
+            }
+            SourceRecipe::Local {
+                path,
+                name,
+                recursive,
+                kept,
+            } => {
+                let method = if *recursive {
+                    FileIngestionMethod::Recursive
+                } else {
+                    FileIngestionMethod::Flat
+                };
+                self.store
+                    .add_fixed(
+                        Path::new(path),
+                        name,
+                        method,
+                        HashAlgo::Sha256,
+                        &mut |p, _| {
+                            kept.as_ref()
+                                .is_none_or(|k| k.contains(p.to_string_lossy().as_ref()))
+                        },
+                    )
+                    .map_err(|e| tool(&format!("copying {path} to the store"), e))
+            }
+        }
     }
 
     fn build_settings(&self, opts: &BuildOptions, job: &Job) -> BuildSettings {
