@@ -38,6 +38,7 @@ on_both_engines!(
     read_only_profile_folder,
     dry_run_and_system_configuration,
     ctrl_c_cancels_the_build_and_switches_nothing,
+    kill_9_during_a_build_keeps_profile_and_files,
     concurrent_applies_get_their_own_generations,
 );
 
@@ -424,7 +425,7 @@ fn failed_build_changes_nothing_and_shows_the_log(engine: Engine) {
     ok(&w.apply());
     w.edit(
         "flake.nix",
-        r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#,
+        FILE_BUILDER,
         r#"args = [ "-c" "echo compiling $name; echo 'fatal: the greeting is broken' >&2; exit 2" ];"#,
     );
     w.edit("home.nix", "Hello from Strata!", "Never built");
@@ -697,22 +698,29 @@ fn dry_run_and_system_configuration(engine: Engine) {
     assert_eq!(std::fs::read_to_string(&built).unwrap().trim(), w.nonce());
 }
 
-fn ctrl_c_cancels_the_build_and_switches_nothing(engine: Engine) {
-    use std::io::{BufRead, BufReader};
-    let w = World::new("home", engine);
-    ok(&w.apply());
-    w.edit(
-        "flake.nix",
-        r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#,
-        r#"args = [ "-c" ''echo slow build started; /bin/sleep 30; /bin/mkdir -p "$out"'' ];"#,
-    );
+const FILE_BUILDER: &str =
+    r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#;
+const SLOW_FILE_BUILDER: &str =
+    r#"args = [ "-c" ''echo slow build started; /bin/sleep 30; /bin/mkdir -p "$out"'' ];"#;
+
+/// Applies a change whose file build is slow; returns the running apply and its stderr once
+/// the builder has started.
+fn start_slow_apply(
+    w: &World,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+    String,
+) {
+    use std::io::BufRead;
+    w.edit("flake.nix", FILE_BUILDER, SLOW_FILE_BUILDER);
     w.edit(
         "home.nix",
         "Hello from Strata!",
         &format!("Slow {}", w.nonce()),
     );
     let mut child = w.spawn_apply(Stdio::piped());
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
     loop {
         let mut line = String::new();
@@ -721,9 +729,15 @@ fn ctrl_c_cancels_the_build_and_switches_nothing(engine: Engine) {
         }
         seen.push_str(&line);
         if line.contains("slow build started") {
-            break;
+            return (child, stderr, seen);
         }
     }
+}
+
+fn ctrl_c_cancels_the_build_and_switches_nothing(engine: Engine) {
+    let w = World::new("home", engine);
+    ok(&w.apply());
+    let (mut child, mut stderr, seen) = start_slow_apply(&w);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -737,6 +751,25 @@ fn ctrl_c_cancels_the_build_and_switches_nothing(engine: Engine) {
     assert_eq!(w.current(), Some(1));
     assert!(!w.link_exists(2));
     w.assert_greeting(Some("Hello from Strata!\n"));
+}
+
+fn kill_9_during_a_build_keeps_profile_and_files(engine: Engine) {
+    let w = World::new("home", engine);
+    ok(&w.apply());
+    let before = std::fs::canonicalize(&w.profile).unwrap();
+    let (mut child, _stderr, _) = start_slow_apply(&w);
+    child.kill().unwrap(); // SIGKILL, in the middle of the build
+    child.wait().unwrap();
+    assert_eq!(std::fs::canonicalize(&w.profile).unwrap(), before);
+    assert!(w.store_path_valid(&before));
+    assert_eq!(w.current(), Some(1));
+    assert!(!w.link_exists(2));
+    w.assert_greeting(Some("Hello from Strata!\n"));
+    // A re-run (with a builder that finishes) switches to the new generation.
+    w.edit("flake.nix", SLOW_FILE_BUILDER, FILE_BUILDER);
+    let out = ok(&w.apply());
+    assert!(out.contains("generation 2 of"), "{out}");
+    w.assert_greeting(Some(&format!("Slow {}\n", w.nonce())));
 }
 
 fn concurrent_applies_get_their_own_generations(engine: Engine) {

@@ -230,8 +230,9 @@ fn evaluation_errors_carry_file_line_and_column() {
     ]);
     let err = String::from_utf8_lossy(&build.stderr);
     assert_eq!(build.status.code(), Some(3), "{err}");
-    assert!(err.contains("undefined variable 'missingThing'"), "{err}");
-    assert!(err.contains(&at), "{err}");
+    // A structured location, not just text inside the message.
+    let expected = format!("evaluation failed at {at}: undefined variable 'missingThing'");
+    assert!(err.contains(&expected), "{err}");
 
     let flake = s.path("flake");
     std::fs::create_dir_all(&flake).unwrap();

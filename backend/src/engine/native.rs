@@ -103,7 +103,7 @@ impl Native {
         };
         let mut ev = Evaluator::new(settings);
         let value = match installable {
-            Installable::Flake { .. } => {
+            Installable::Flake { flake_ref, .. } => {
                 let dir = installable
                     .local_flake_dir()
                     .ok_or_else(|| {
@@ -111,10 +111,17 @@ impl Native {
                             "the native engine only evaluates local path flakes, not `{installable}`"
                         ))
                     })?;
+                // The same messages as the Nix engine.
+                if !dir.is_dir() {
+                    return Err(EngineError::NotFound(format!(
+                        "no flake at `{flake_ref}`: the folder `{}` does not exist",
+                        dir.display()
+                    )));
+                }
                 let flake = dir.join("flake.nix");
                 if !flake.is_file() {
                     return Err(EngineError::NotFound(format!(
-                        "{} has no flake.nix",
+                        "no flake at `{flake_ref}`: `{}` has no flake.nix",
                         dir.display()
                     )));
                 }
@@ -154,7 +161,20 @@ in outputs"#,
         .map_err(|e| self.eval_error(&e))?;
         let selected = ev
             .select_attr_path(&value, &installable.build_attr(), &empty)
-            .map_err(|e| self.eval_error(&e))?;
+            .map_err(|e| match installable {
+                // Phrased as Nix phrases it for flakes (and as the Nix engine reports it).
+                Installable::Flake { flake_ref, .. } if e.msg.contains("in selection path") => {
+                    EngineError::Eval {
+                        message: format!(
+                            "flake '{flake_ref}' does not provide attribute '{}': {}",
+                            installable.build_attr(),
+                            e.msg
+                        ),
+                        location: None,
+                    }
+                }
+                _ => self.eval_error(&e),
+            })?;
         let items = match &selected {
             Value::List(l) => l.iter().cloned().collect(),
             _ => vec![selected.clone()],
