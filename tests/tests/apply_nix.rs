@@ -722,16 +722,21 @@ fn start_slow_apply(
     let mut child = w.spawn_apply(Stdio::piped());
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
-    loop {
+    let started = loop {
         let mut line = String::new();
         if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("apply ended before the build started:\n{seen}");
+            break false;
         }
         seen.push_str(&line);
         if line.contains("slow build started") {
-            return (child, stderr, seen);
+            break true;
         }
+    };
+    if !started {
+        let status = child.wait().unwrap();
+        panic!("apply ended ({status}) before the build started:\n{seen}");
     }
+    (child, stderr, seen)
 }
 
 fn ctrl_c_cancels_the_build_and_switches_nothing(engine: Engine) {
