@@ -491,12 +491,11 @@ fn add_path(
     pos: Pos,
 ) -> Result<Value> {
     check_name(name, pos)?;
-    let mut kept = filter.as_ref().map(|_| std::collections::HashSet::new());
+    let mut kept = std::collections::HashSet::new();
     let sp = if recursive {
         let nar = match &filter {
             Some(f) => {
                 let f = f.clone();
-                let kept = kept.as_mut().expect("a filter keeps a set");
                 nar_of(
                     m,
                     path,
@@ -530,7 +529,7 @@ fn add_path(
             path: path.to_string(),
             name: name.to_string(),
             recursive,
-            kept,
+            kept: filter.is_some().then_some(kept),
         },
     );
     let mut ctx = Context::new();
@@ -543,12 +542,13 @@ fn check_expected(expected: Option<&str>, actual: &[u8], path: &str, pos: Pos) -
     let Some(want) = expected else {
         return Ok(());
     };
-    let ok = if want.len() == 64 {
-        want.eq_ignore_ascii_case(&hex(actual))
-    } else if let Some(b64) = want.strip_prefix("sha256-") {
-        b64 == super::hashing::base64(actual)
-    } else {
-        want == nix32(actual)
+    let ok = match want.len() {
+        64 => want.eq_ignore_ascii_case(&hex(actual)),
+        44 => want == super::hashing::base64(actual),
+        _ => match want.strip_prefix("sha256-") {
+            Some(b64) => b64 == super::hashing::base64(actual),
+            None => want.trim_start_matches("sha256:") == nix32(actual),
+        },
     };
     if ok {
         Ok(())
