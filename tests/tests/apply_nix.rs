@@ -1,6 +1,7 @@
-//! `strata apply/rollback/generations/diff` end to end against the installed Nix 2.8, with
-//! temporary profiles, homes and copies of `examples/` (plain folders, so Nix reads them as
-//! `path:` flakes and sees edits without git).
+//! `strata apply/rollback/generations/diff` end to end, with temporary profiles, homes and
+//! copies of `examples/` (plain folders, so Nix reads them as `path:` flakes and sees edits
+//! without git). Every scenario runs twice: on the installed Nix 2.8 (`nix::*`) and on the
+//! native engine with its own store (`native::*`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -8,9 +9,44 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use strata_tests::{repo_root, strata_bin};
 
-/// A scratch world: a copy of an example, a profile path, a home and a state folder.
+/// Which engine a scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    Nix,
+    Native,
+}
+
+/// Each scenario below is a function of the engine; this makes one test per engine.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod nix {
+            $( #[test] fn $name() { super::$name(super::Engine::Nix) } )*
+        }
+        mod native {
+            $( #[test] fn $name() { super::$name(super::Engine::Native) } )*
+        }
+    };
+}
+
+on_both_engines!(
+    apply_edit_rollback_and_nix_env_agrees,
+    failed_activation_keeps_the_previous_generation,
+    failed_first_activation_leaves_no_profile,
+    failed_build_changes_nothing_and_shows_the_log,
+    kill_9_never_leaves_a_broken_profile,
+    bad_input_is_reported_and_changes_nothing,
+    read_only_profile_folder,
+    dry_run_and_system_configuration,
+    ctrl_c_cancels_the_build_and_switches_nothing,
+    kill_9_during_a_build_keeps_profile_and_files,
+    concurrent_applies_get_their_own_generations,
+);
+
+/// A scratch world: a copy of an example, a profile path, a home and a state folder (and, for
+/// the native engine, a store).
 struct World {
     _tmp: tempfile::TempDir,
+    engine: Engine,
     root: PathBuf,
     flake: PathBuf,
     profile: PathBuf,
@@ -18,13 +54,14 @@ struct World {
 }
 
 impl World {
-    fn new(example: &str) -> World {
+    fn new(example: &str, engine: Engine) -> World {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let flake = root.join("flake");
         copy_dir(&repo_root().join("examples").join(example), &flake);
         World {
             _tmp: tmp,
+            engine,
             profile: root.join("profiles/demo"),
             home: root.join("home"),
             flake,
@@ -48,7 +85,11 @@ impl World {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(strata_bin());
         cmd.args(args);
+        if ["apply", "rollback", "diff", "build"].contains(&args[0]) {
+            cmd.args(["--engine", self.engine_name()]);
+        }
         nix_env(&mut cmd);
+        cmd.env("STRATA_STORE_DIR", self.native_store());
         cmd.env("STRATA_STATE_DIR", self.root.join("state"))
             .env("STRATA_DEMO_HOME", &self.home)
             .env("STRATA_DEMO_SYSTEM", self.root.join("system"))
@@ -57,17 +98,90 @@ impl World {
         cmd
     }
 
+    fn engine_name(&self) -> &'static str {
+        match self.engine {
+            Engine::Nix => "nix",
+            Engine::Native => "native",
+        }
+    }
+
+    fn native_store(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    /// The store directory outputs land in, with a trailing slash.
+    fn store_prefix(&self) -> String {
+        match self.engine {
+            Engine::Nix => "/nix/store/".into(),
+            Engine::Native => format!("{}/", self.native_store().display()),
+        }
+    }
+
     fn strata(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
 
+    fn profile_str(&self) -> &str {
+        self.profile.to_str().unwrap()
+    }
+
+    fn apply_args(&self) -> [String; 4] {
+        [
+            "apply".into(),
+            self.home_config(),
+            "--profile".into(),
+            self.profile_str().into(),
+        ]
+    }
+
     fn apply(&self) -> Output {
-        self.strata(&[
-            "apply",
-            &self.home_config(),
-            "--profile",
-            self.profile.to_str().unwrap(),
-        ])
+        let args = self.apply_args();
+        self.strata(&args.each_ref().map(String::as_str))
+    }
+
+    /// Starts `strata apply` of the home without waiting.
+    fn spawn_apply(&self, stderr: Stdio) -> std::process::Child {
+        let args = self.apply_args();
+        self.cmd(&args.each_ref().map(String::as_str))
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap()
+    }
+
+    #[track_caller]
+    fn assert_greeting(&self, expected: Option<&str>) {
+        assert_eq!(self.home_file(GREETING).as_deref(), expected);
+    }
+
+    /// Whether the engine's store holds `path` as a valid path.
+    fn store_path_valid(&self, path: &Path) -> bool {
+        let mut cmd = match self.engine {
+            Engine::Nix => {
+                let mut cmd = Command::new("nix-store");
+                nix_env(&mut cmd);
+                cmd.arg("--check-validity");
+                cmd
+            }
+            Engine::Native => self.cmd(&["store", "info"]),
+        };
+        cmd.arg(path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    }
+
+    /// Whether `link` is registered as an indirect GC root of the engine's store.
+    fn is_gc_root(&self, link: &Path) -> bool {
+        let roots = match self.engine {
+            Engine::Nix => PathBuf::from("/nix/var/nix/gcroots/auto"),
+            Engine::Native => self.native_store().join(".strata/gcroots"),
+        };
+        std::fs::read_dir(roots)
+            .unwrap()
+            .any(|e| std::fs::read_link(e.unwrap().path()).ok().as_deref() == Some(link))
     }
 
     fn edit(&self, file: &str, from: &str, to: &str) {
@@ -159,22 +273,10 @@ fn fails_with(out: &Output, code: i32, needles: &[&str]) -> String {
     stderr
 }
 
-fn store_path_valid(path: &Path) -> bool {
-    let mut cmd = Command::new("nix-store");
-    nix_env(&mut cmd);
-    cmd.arg("--check-validity")
-        .arg(path)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
-}
-
 const GREETING: &str = ".config/greeting.txt";
 
-#[test]
-fn apply_edit_rollback_and_nix_env_agrees() {
-    let w = World::new("home");
+fn apply_edit_rollback_and_nix_env_agrees(engine: Engine) {
+    let w = World::new("home", engine);
     // A file in the way is backed up, not overwritten.
     std::fs::create_dir_all(w.home.join(".config")).unwrap();
     std::fs::write(w.home.join(GREETING), "mine\n").unwrap();
@@ -182,10 +284,7 @@ fn apply_edit_rollback_and_nix_env_agrees() {
     let out = ok(&w.apply());
     assert!(out.contains("generation 1 of"), "{out}");
     assert_eq!(w.current(), Some(1));
-    assert_eq!(
-        w.home_file(GREETING).as_deref(),
-        Some("Hello from Strata!\n")
-    );
+    w.assert_greeting(Some("Hello from Strata!\n"));
     assert_eq!(
         w.home_file(".config/greeting.txt.strata-backup").as_deref(),
         Some("mine\n")
@@ -196,10 +295,7 @@ fn apply_edit_rollback_and_nix_env_agrees() {
     );
     // Like nix-env, the generation link is an indirect GC root.
     let link = w.profile.with_file_name("demo-1-link");
-    let rooted = std::fs::read_dir("/nix/var/nix/gcroots/auto")
-        .unwrap()
-        .any(|e| std::fs::read_link(e.unwrap().path()).ok().as_deref() == Some(link.as_path()));
-    assert!(rooted, "{} is not a GC root", link.display());
+    assert!(w.is_gc_root(&link), "{} is not a GC root", link.display());
 
     w.edit("home.nix", "version = \"1.0\";", "version = \"1.1\";");
     w.edit("home.nix", "Hello from Strata!", "Hello again!");
@@ -207,7 +303,7 @@ fn apply_edit_rollback_and_nix_env_agrees() {
     assert!(out.contains("generation 2 of"), "{out}");
     assert!(out.contains("greeting 1.0 → 1.1"), "{out}");
     assert_eq!(w.current(), Some(2));
-    assert_eq!(w.home_file(GREETING).as_deref(), Some("Hello again!\n"));
+    w.assert_greeting(Some("Hello again!\n"));
 
     let profile = w.profile.to_str().unwrap();
     let diff = ok(&w.strata(&["diff", "--profile", profile]));
@@ -232,10 +328,7 @@ fn apply_edit_rollback_and_nix_env_agrees() {
     let out = ok(&w.strata(&["rollback", "--profile", profile]));
     assert!(out.contains("from generation 2 to 1"), "{out}");
     assert_eq!(w.current(), Some(1));
-    assert_eq!(
-        w.home_file(GREETING).as_deref(),
-        Some("Hello from Strata!\n")
-    );
+    w.assert_greeting(Some("Hello from Strata!\n"));
     assert_eq!(
         w.strata(&["generations", "--profile", profile]).stdout,
         w.nix_env_generations().into_bytes()
@@ -266,6 +359,10 @@ fn apply_edit_rollback_and_nix_env_agrees() {
     ok(&w.strata(&["generations", "--profile", profile, "--delete", "1"]));
     assert!(!w.link_exists(1) && w.link_exists(2));
 
+    if engine == Engine::Native {
+        // nix-env --set needs the path valid in Nix's own store.
+        return;
+    }
     // A generation nix-env made is listed, rolled back from and diffed by Strata.
     let mut cmd = Command::new("nix-env");
     nix_env(&mut cmd);
@@ -282,12 +379,11 @@ fn apply_edit_rollback_and_nix_env_agrees() {
     assert!(diff.contains("[C] greeting: 1.1 → 1.0"), "{diff}");
     ok(&w.strata(&["rollback", "--profile", profile]));
     assert_eq!(w.current(), Some(2));
-    assert_eq!(w.home_file(GREETING).as_deref(), Some("Hello again!\n"));
+    w.assert_greeting(Some("Hello again!\n"));
 }
 
-#[test]
-fn failed_activation_keeps_the_previous_generation() {
-    let w = World::new("home");
+fn failed_activation_keeps_the_previous_generation(engine: Engine) {
+    let w = World::new("home", engine);
     ok(&w.apply());
     w.edit("home.nix", "Hello from Strata!", "Half-applied");
     w.edit(
@@ -308,15 +404,11 @@ fn failed_activation_keeps_the_previous_generation() {
     assert_eq!(w.current(), Some(1));
     assert!(!w.link_exists(2));
     // Generation 2's activation had already relinked the file; re-activating 1 put it back.
-    assert_eq!(
-        w.home_file(GREETING).as_deref(),
-        Some("Hello from Strata!\n")
-    );
+    w.assert_greeting(Some("Hello from Strata!\n"));
 }
 
-#[test]
-fn failed_first_activation_leaves_no_profile() {
-    let w = World::new("home");
+fn failed_first_activation_leaves_no_profile(engine: Engine) {
+    let w = World::new("home", engine);
     w.edit(
         "home.nix",
         "onChange = \"\";",
@@ -328,13 +420,12 @@ fn failed_first_activation_leaves_no_profile() {
     assert!(!w.link_exists(1));
 }
 
-#[test]
-fn failed_build_changes_nothing_and_shows_the_log() {
-    let w = World::new("home");
+fn failed_build_changes_nothing_and_shows_the_log(engine: Engine) {
+    let w = World::new("home", engine);
     ok(&w.apply());
     w.edit(
         "flake.nix",
-        r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#,
+        FILE_BUILDER,
         r#"args = [ "-c" "echo compiling $name; echo 'fatal: the greeting is broken' >&2; exit 2" ];"#,
     );
     w.edit("home.nix", "Hello from Strata!", "Never built");
@@ -351,15 +442,11 @@ fn failed_build_changes_nothing_and_shows_the_log() {
     assert!(err.contains("full log:"), "{err}");
     assert_eq!(w.current(), Some(1));
     assert!(!w.link_exists(2));
-    assert_eq!(
-        w.home_file(GREETING).as_deref(),
-        Some("Hello from Strata!\n")
-    );
+    w.assert_greeting(Some("Hello from Strata!\n"));
 }
 
-#[test]
-fn kill_9_never_leaves_a_broken_profile() {
-    let w = World::new("home");
+fn kill_9_never_leaves_a_broken_profile(engine: Engine) {
+    let w = World::new("home", engine);
     ok(&w.apply());
     let mut seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -377,24 +464,14 @@ fn kill_9_never_leaves_a_broken_profile() {
         let new = format!("Round {round} {}", w.nonce());
         w.edit("home.nix", &old, &new);
         old = new;
-        let mut child = w
-            .cmd(&[
-                "apply",
-                &w.home_config(),
-                "--profile",
-                w.profile.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = w.spawn_apply(Stdio::null());
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let target = std::fs::canonicalize(&w.profile)
             .unwrap_or_else(|e| panic!("round {round} ({delay:?}): profile unreadable: {e}"));
         assert!(
-            store_path_valid(&target),
+            w.store_path_valid(&target),
             "round {round} ({delay:?}): profile points at invalid {}",
             target.display()
         );
@@ -410,9 +487,8 @@ fn kill_9_never_leaves_a_broken_profile() {
     );
 }
 
-#[test]
-fn bad_input_is_reported_and_changes_nothing() {
-    let w = World::new("home");
+fn bad_input_is_reported_and_changes_nothing(engine: Engine) {
+    let w = World::new("home", engine);
     let profile = w.profile.to_str().unwrap();
 
     let missing = format!("{}/nope#homeConfigurations.demo", w.root.display());
@@ -462,7 +538,7 @@ fn bad_input_is_reported_and_changes_nothing() {
         Path::new("somewhere-else")
     );
     assert!(!w.link_exists(1));
-    assert!(w.home_file(GREETING).is_none());
+    w.assert_greeting(None);
     fails_with(
         &w.strata(&["rollback", "--profile", profile]),
         6,
@@ -475,9 +551,8 @@ fn bad_input_is_reported_and_changes_nothing() {
     );
 }
 
-#[test]
-fn read_only_profile_folder() {
-    let w = World::new("home");
+fn read_only_profile_folder(engine: Engine) {
+    let w = World::new("home", engine);
     let ro = w.root.join("ro");
     std::fs::create_dir_all(&ro).unwrap();
     let profile = ro.join("p");
@@ -507,9 +582,12 @@ fn read_only_profile_folder() {
                 &w.home_config(),
                 "--profile",
                 profile.to_str().unwrap(),
+                "--engine",
+                w.engine_name(),
             ]);
         nix_env(&mut cmd);
         cmd.env("STRATA_STATE_DIR", w.root.join("state"))
+            .env("STRATA_STORE_DIR", w.native_store())
             .env("STRATA_DEMO_HOME", &w.home)
             .output()
             .unwrap()
@@ -526,12 +604,11 @@ fn read_only_profile_folder() {
     };
     fails_with(&out, 6, &["cannot write to profile folder"]);
     assert_eq!(std::fs::read_dir(&ro).unwrap().count(), 0);
-    assert!(w.home_file(GREETING).is_none());
+    w.assert_greeting(None);
 }
 
-#[test]
-fn dry_run_and_system_configuration() {
-    let w = World::new("system");
+fn dry_run_and_system_configuration(engine: Engine) {
+    let w = World::new("system", engine);
     let motd = format!("Welcome to {}.", w.nonce());
     w.edit(
         "configuration.nix",
@@ -594,7 +671,10 @@ fn dry_run_and_system_configuration() {
         &via,
     ]));
     let log = std::fs::read_to_string(elevated.join("activations.log")).unwrap();
-    assert!(log.contains(" switch /nix/store/"), "{log}");
+    assert!(
+        log.contains(&format!(" switch {}", w.store_prefix())),
+        "{log}"
+    );
     assert_eq!(w.current(), Some(2));
 
     // `strata build` prints the output path and changes no profile.
@@ -618,44 +698,51 @@ fn dry_run_and_system_configuration() {
     assert_eq!(std::fs::read_to_string(&built).unwrap().trim(), w.nonce());
 }
 
-#[test]
-fn ctrl_c_cancels_the_build_and_switches_nothing() {
-    use std::io::{BufRead, BufReader};
-    let w = World::new("home");
-    ok(&w.apply());
-    w.edit(
-        "flake.nix",
-        r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#,
-        r#"args = [ "-c" ''echo slow build started; /bin/sleep 30; /bin/mkdir -p "$out"'' ];"#,
-    );
+const FILE_BUILDER: &str =
+    r#"args = [ "-c" ''/bin/mkdir -p "$out" && printf '%s' "$text" > "$out/file"'' ];"#;
+const SLOW_FILE_BUILDER: &str =
+    r#"args = [ "-c" ''echo slow build started; /bin/sleep 30; /bin/mkdir -p "$out"'' ];"#;
+
+/// Applies a change whose file build is slow; returns the running apply and its stderr once
+/// the builder has started.
+fn start_slow_apply(
+    w: &World,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+    String,
+) {
+    use std::io::BufRead;
+    w.edit("flake.nix", FILE_BUILDER, SLOW_FILE_BUILDER);
     w.edit(
         "home.nix",
         "Hello from Strata!",
         &format!("Slow {}", w.nonce()),
     );
-    let mut child = w
-        .cmd(&[
-            "apply",
-            &w.home_config(),
-            "--profile",
-            w.profile.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut child = w.spawn_apply(Stdio::piped());
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
-    loop {
+    let started = loop {
         let mut line = String::new();
         if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("apply ended before the build started:\n{seen}");
+            break false;
         }
         seen.push_str(&line);
         if line.contains("slow build started") {
-            break;
+            break true;
         }
+    };
+    if !started {
+        let status = child.wait().unwrap();
+        panic!("apply ended ({status}) before the build started:\n{seen}");
     }
+    (child, stderr, seen)
+}
+
+fn ctrl_c_cancels_the_build_and_switches_nothing(engine: Engine) {
+    let w = World::new("home", engine);
+    ok(&w.apply());
+    let (mut child, mut stderr, seen) = start_slow_apply(&w);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -668,16 +755,31 @@ fn ctrl_c_cancels_the_build_and_switches_nothing() {
     assert!(rest.contains("cancelled"), "{rest}");
     assert_eq!(w.current(), Some(1));
     assert!(!w.link_exists(2));
-    assert_eq!(
-        w.home_file(GREETING).as_deref(),
-        Some("Hello from Strata!\n")
-    );
+    w.assert_greeting(Some("Hello from Strata!\n"));
 }
 
-#[test]
-fn concurrent_applies_get_their_own_generations() {
-    let a = World::new("home");
-    let b = World::new("home");
+fn kill_9_during_a_build_keeps_profile_and_files(engine: Engine) {
+    let w = World::new("home", engine);
+    ok(&w.apply());
+    let before = std::fs::canonicalize(&w.profile).unwrap();
+    let (mut child, _stderr, _) = start_slow_apply(&w);
+    child.kill().unwrap(); // SIGKILL, in the middle of the build
+    child.wait().unwrap();
+    assert_eq!(std::fs::canonicalize(&w.profile).unwrap(), before);
+    assert!(w.store_path_valid(&before));
+    assert_eq!(w.current(), Some(1));
+    assert!(!w.link_exists(2));
+    w.assert_greeting(Some("Hello from Strata!\n"));
+    // A re-run (with a builder that finishes) switches to the new generation.
+    w.edit("flake.nix", SLOW_FILE_BUILDER, FILE_BUILDER);
+    let out = ok(&w.apply());
+    assert!(out.contains("generation 2 of"), "{out}");
+    w.assert_greeting(Some(&format!("Slow {}\n", w.nonce())));
+}
+
+fn concurrent_applies_get_their_own_generations(engine: Engine) {
+    let a = World::new("home", engine);
+    let b = World::new("home", engine);
     a.edit(
         "home.nix",
         "Hello from Strata!",

@@ -201,6 +201,7 @@ fn builder_env(
 ) -> Result<BTreeMap<String, String>, String> {
     let sd = store.store_dir();
     let top_s = top.to_string_lossy().into_owned();
+    let rewrite = placeholder_rewriter(sd, outputs);
     let mut env = BTreeMap::new();
     env.insert("PATH".into(), "/path-not-set".into());
     env.insert("HOME".into(), "/homeless-shelter".into());
@@ -219,8 +220,11 @@ fn builder_env(
             .collect();
         attrs.insert("outputs".into(), serde_json::Value::Object(outs));
         let text = serde_json::to_string(&attrs).map_err(|e| e.to_string())?;
-        write(".attrs.json", text.as_bytes())?;
-        write(".attrs.sh", structured_attrs_sh(&attrs).as_bytes())?;
+        write(".attrs.json", rewrite(&text).as_bytes())?;
+        write(
+            ".attrs.sh",
+            rewrite(&structured_attrs_sh(&attrs)).as_bytes(),
+        )?;
         env.insert("NIX_ATTRS_JSON_FILE".into(), format!("{top_s}/.attrs.json"));
         env.insert("NIX_ATTRS_SH_FILE".into(), format!("{top_s}/.attrs.sh"));
     } else {
@@ -232,10 +236,10 @@ fn builder_env(
         for (k, v) in &drv.env {
             if pass_as_file.contains(k.as_str()) {
                 let name = pass_as_file_name(k);
-                write(&name, v.as_bytes())?;
+                write(&name, rewrite(v).as_bytes())?;
                 env.insert(format!("{k}Path"), format!("{top_s}/{name}"));
             } else {
-                env.insert(k.clone(), v.clone());
+                env.insert(k.clone(), rewrite(v));
             }
         }
     }
@@ -255,6 +259,30 @@ fn builder_env(
     env.insert("NIX_LOG_FD".into(), "2".into());
     env.insert("TERM".into(), "xterm-256color".into());
     Ok(env)
+}
+
+/// Replaces each output's `builtins.placeholder` (`/<nix32 of sha256 "nix-output:NAME">`)
+/// with the output's path, as Nix does in the environment, files and arguments of a builder.
+fn placeholder_rewriter(
+    sd: &crate::store::StoreDir,
+    outputs: &BTreeMap<String, StorePath>,
+) -> impl Fn(&str) -> String {
+    let pairs: Vec<(String, String)> = outputs
+        .iter()
+        .map(|(name, path)| {
+            let h = crate::store::Hash::sha256(format!("nix-output:{name}").as_bytes());
+            (format!("/{}", h.to_base32()), sd.display(path))
+        })
+        .collect();
+    move |s: &str| {
+        let mut s = s.to_owned();
+        for (from, to) in &pairs {
+            if s.contains(from.as_str()) {
+                s = s.replace(from.as_str(), to);
+            }
+        }
+        s
+    }
 }
 
 fn shell_quote(s: &str) -> String {
@@ -339,7 +367,8 @@ fn run_builder(
     };
     let (reader, writer) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
     let writer2 = writer.try_clone().map_err(|e| format!("pipe: {e}"))?;
-    cmd.args(&drv.args)
+    let rewrite = placeholder_rewriter(store.store_dir(), outputs);
+    cmd.args(drv.args.iter().map(|a| rewrite(a)))
         .env_clear()
         .envs(&env)
         .current_dir(top)

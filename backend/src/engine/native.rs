@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use super::{BuildOptions, ClosurePath, EngineError, Event, Installable, Job, Plan};
 use crate::build::{self, BuildError, BuildSettings, Isolation};
+use crate::eval::builtins::paths::SourceRecipe;
 use crate::eval::{Evaluator, Settings, Value};
-use crate::store::{LocalStore, StorePath};
+use crate::store::{FileIngestionMethod, HashAlgo, LocalStore, StorePath};
 
 /// Strata's own engine over a local store.
 pub struct Native {
@@ -68,7 +69,7 @@ impl Native {
 
     fn eval_error(&self, e: &crate::eval::EvalError) -> EngineError {
         EngineError::Eval {
-            message: e.render(false).trim_start_matches("error: ").to_string(),
+            message: e.msg.clone(),
             location: eval_location(e),
         }
     }
@@ -89,7 +90,7 @@ impl Native {
         };
         let mut ev = Evaluator::new(settings);
         let value = match installable {
-            Installable::Flake { .. } => {
+            Installable::Flake { flake_ref, .. } => {
                 let dir = installable
                     .local_flake_dir()
                     .ok_or_else(|| {
@@ -97,10 +98,17 @@ impl Native {
                             "the native engine only evaluates local path flakes, not `{installable}`"
                         ))
                     })?;
+                // The same messages as the Nix engine.
+                if !dir.is_dir() {
+                    return Err(EngineError::NotFound(format!(
+                        "no flake at `{flake_ref}`: the folder `{}` does not exist",
+                        dir.display()
+                    )));
+                }
                 let flake = dir.join("flake.nix");
                 if !flake.is_file() {
                     return Err(EngineError::NotFound(format!(
-                        "{} has no flake.nix",
+                        "no flake at `{flake_ref}`: `{}` has no flake.nix",
                         dir.display()
                     )));
                 }
@@ -140,7 +148,20 @@ in outputs"#,
         .map_err(|e| self.eval_error(&e))?;
         let selected = ev
             .select_attr_path(&value, &installable.build_attr(), &empty)
-            .map_err(|e| self.eval_error(&e))?;
+            .map_err(|e| match installable {
+                // Phrased as Nix phrases it for flakes (and as the Nix engine reports it).
+                Installable::Flake { flake_ref, .. } if e.msg.contains("in selection path") => {
+                    EngineError::Eval {
+                        message: format!(
+                            "flake '{flake_ref}' does not provide attribute '{}': {}",
+                            installable.build_attr(),
+                            e.msg
+                        ),
+                        location: None,
+                    }
+                }
+                _ => self.eval_error(&e),
+            })?;
         let items = match &selected {
             Value::List(l) => l.iter().cloned().collect(),
             _ => vec![selected.clone()],
@@ -212,35 +233,92 @@ in outputs"#,
         Ok(())
     }
 
-    /// Copies a local source the evaluation referred to (`./file` in a derivation).
+    /// Writes a source the evaluation referred to: a `./file` copied in, a `toFile` text, a
+    /// (filtered) `builtins.path`, or a `.drv` used as a plain source.
     fn add_source(&self, ev: &Evaluator, src: &StorePath) -> Result<(), EngineError> {
         let sd = self.store.store_dir();
         if self.store.is_valid(src).unwrap_or(false) {
             return Ok(());
         }
         let shown = sd.display(src);
-        let local = ev
-            .machine
-            .path_cache
-            .iter()
-            .find(|(_, sp)| **sp == shown)
-            .map(|(local, _)| local.clone())
-            .ok_or_else(|| {
-                EngineError::Unavailable(format!(
-                    "the native engine cannot recreate {shown} (made by builtins.toFile, builtins.path with a filter, or a fetcher); use --engine nix"
-                ))
-            })?;
-        let info = self
-            .store
-            .add_path(Path::new(&local), Some(src.name()))
-            .map_err(|e| tool(&format!("copying {local} to the store"), e))?;
+        if ev.machine.drvs.contains_key(&shown) {
+            return self.write_drv_closure(ev, src);
+        }
+        let info = if let Some(recipe) = ev.machine.sources.get(&shown) {
+            self.add_recipe(ev, recipe)?
+        } else {
+            let local = ev
+                .machine
+                .path_cache
+                .iter()
+                .find(|(_, sp)| **sp == shown)
+                .map(|(local, _)| local.clone())
+                .ok_or_else(|| {
+                    EngineError::Unavailable(format!(
+                        "the native engine cannot recreate {shown} (made by a fetcher); use --engine nix"
+                    ))
+                })?;
+            self.store
+                .add_path(Path::new(&local), Some(src.name()))
+                .map_err(|e| tool(&format!("copying {local} to the store"), e))?
+        };
         if &info.path != src {
             return Err(tool(
-                &format!("copying {local} to the store"),
-                format!("it became {} instead of {shown}", sd.display(&info.path)),
+                &format!("recreating {shown}"),
+                format!("it became {} instead", sd.display(&info.path)),
             ));
         }
         Ok(())
+    }
+
+    /// Replays one [`SourceRecipe`], after the paths a text refers to.
+    fn add_recipe(
+        &self,
+        ev: &Evaluator,
+        recipe: &SourceRecipe,
+    ) -> Result<crate::store::PathInfo, EngineError> {
+        let sd = self.store.store_dir();
+        match recipe {
+            SourceRecipe::Text {
+                name,
+                contents,
+                references,
+            } => {
+                let mut refs = BTreeSet::new();
+                for r in references {
+                    let p = sd.parse_path(r).map_err(|e| tool("toFile reference", e))?;
+                    self.add_source(ev, &p)?;
+                    refs.insert(p);
+                }
+                self.store
+                    .add_text(name, contents.as_bytes(), &refs)
+                    .map_err(|e| tool(&format!("writing {name} to the store"), e))
+            }
+            SourceRecipe::Local {
+                path,
+                name,
+                recursive,
+                kept,
+            } => {
+                let method = if *recursive {
+                    FileIngestionMethod::Recursive
+                } else {
+                    FileIngestionMethod::Flat
+                };
+                self.store
+                    .add_fixed(
+                        Path::new(path),
+                        name,
+                        method,
+                        HashAlgo::Sha256,
+                        &mut |p, _| {
+                            kept.as_ref()
+                                .is_none_or(|k| k.contains(p.to_string_lossy().as_ref()))
+                        },
+                    )
+                    .map_err(|e| tool(&format!("copying {path} to the store"), e))
+            }
+        }
     }
 
     fn build_settings(&self, opts: &BuildOptions, job: &Job) -> BuildSettings {

@@ -25,6 +25,9 @@ pub struct Machine {
     pub import_cache: HashMap<String, Value>,
     /// Store paths of local paths already "copied" (interpolated).
     pub path_cache: HashMap<String, String>,
+    /// How to recreate store paths the evaluation named but did not write (`toFile`,
+    /// `builtins.path`, `filterSource`), by store path.
+    pub sources: HashMap<String, super::builtins::paths::SourceRecipe>,
     /// Derivations computed so far, by `.drv` path.
     pub drvs: HashMap<String, super::derivation::KnownDrv>,
     pub call_depth: usize,
@@ -42,6 +45,7 @@ impl Machine {
             builtins: Value::Null,
             import_cache: HashMap::new(),
             path_cache: HashMap::new(),
+            sources: HashMap::new(),
             drvs: HashMap::new(),
             call_depth: 0,
             eval_depth: 0,

@@ -192,3 +192,59 @@ fn derivation_paths_match_nix() {
         expect![[r#""/nix/store/pnwh4xsfs4j508bs9iw6bpkyc4zw6ryx-hello""#]],
     );
 }
+
+#[test]
+fn sources_are_recorded_for_the_engine_and_path_hashes_checked() {
+    use super::builtins::paths::SourceRecipe;
+    let dir = std::env::temp_dir().join(format!("strata-eval-sources-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("keep.txt"), "hello\n").unwrap();
+    std::fs::write(dir.join("sub/drop.log"), "x").unwrap();
+    let d = dir.display();
+    // sha256 of "hello\n".
+    let sha = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    let src = format!(
+        r#"[
+          (builtins.toFile "t.txt" "text")
+          (builtins.path {{ path = {d}/keep.txt; name = "k"; recursive = false; sha256 = "{sha}"; }})
+          (builtins.path {{ path = {d}; name = "f"; filter = p: t: t == "directory" || builtins.match ".*\\.txt" p != null; }})
+        ]"#
+    );
+    let mut ev = Evaluator::new(Settings::default());
+    let v = ev.eval_text(&src, "/").unwrap();
+    ev.print(&v, true).unwrap();
+    let mut recipes: Vec<_> = ev.machine.sources.values().cloned().collect();
+    recipes.sort_by_key(|r| format!("{r:?}"));
+    let kept: std::collections::HashSet<String> = [format!("{d}/keep.txt"), format!("{d}/sub")]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        recipes,
+        vec![
+            SourceRecipe::Local {
+                path: d.to_string(),
+                name: "f".into(),
+                recursive: true,
+                kept: Some(kept),
+            },
+            SourceRecipe::Local {
+                path: format!("{d}/keep.txt"),
+                name: "k".into(),
+                recursive: false,
+                kept: None,
+            },
+            SourceRecipe::Text {
+                name: "t.txt".into(),
+                contents: "text".into(),
+                references: vec![],
+            },
+        ]
+    );
+    let wrong = format!(
+        r#"builtins.path {{ path = {d}/keep.txt; recursive = false; sha256 = "{}"; }}"#,
+        "0".repeat(64)
+    );
+    let err = eval_to_string(&wrong);
+    assert!(err.starts_with("error: hash mismatch for"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

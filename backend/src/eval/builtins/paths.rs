@@ -28,6 +28,26 @@ pub const BUILTINS: &[Builtin] = &[
     b("__path", 1, path),
 ];
 
+/// How a store path computed during evaluation is written later (the evaluator itself never
+/// writes to the store; an engine replays these when a build needs the path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceRecipe {
+    /// `builtins.toFile`: a text path with the store paths it refers to.
+    Text {
+        name: String,
+        contents: String,
+        references: Vec<String>,
+    },
+    /// A local file or tree (`builtins.path`, `filterSource`). `kept` lists the entries the
+    /// filter accepted (`None`: no filter, everything); `recursive: false` is flat hashing.
+    Local {
+        path: String,
+        name: String,
+        recursive: bool,
+        kept: Option<std::collections::HashSet<String>>,
+    },
+}
+
 /// Collapses `.`, `..` and repeated slashes of an absolute path.
 pub fn canon_path(p: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
@@ -448,6 +468,14 @@ fn to_file(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     }
     refs.sort();
     let p = text_store_path(&m.settings.store_dir, &name.s, &contents.s, &refs);
+    m.sources.insert(
+        p.clone(),
+        SourceRecipe::Text {
+            name: name.s.clone(),
+            contents: contents.s.clone(),
+            references: refs,
+        },
+    );
     let mut ctx = Context::new();
     ctx.insert(p.clone());
     Ok(Value::string_ctx(p, ctx))
@@ -463,6 +491,7 @@ fn add_path(
     pos: Pos,
 ) -> Result<Value> {
     check_name(name, pos)?;
+    let mut kept = std::collections::HashSet::new();
     let sp = if recursive {
         let nar = match &filter {
             Some(f) => {
@@ -472,29 +501,66 @@ fn add_path(
                     path,
                     &mut |m, p, ty| {
                         let r = apply(m, &f, &[Value::string(p), s(ty)], pos)?;
-                        m.expect_bool(&r, pos)
+                        let keep = m.expect_bool(&r, pos)?;
+                        if keep {
+                            kept.insert(p.to_string());
+                        }
+                        Ok(keep)
                     },
                     pos,
                 )?
             }
             None => nar_of(m, path, &mut |_, _, _| Ok(true), pos)?,
         };
-        make_store_path(
-            &m.settings.store_dir,
-            "source",
-            &hex(&Algo::Sha256.digest(&nar)),
-            name,
-        )
+        let h = Algo::Sha256.digest(&nar);
+        check_expected(expected.as_deref(), &h, path, pos)?;
+        make_store_path(&m.settings.store_dir, "source", &hex(&h), name)
     } else {
         let data = std::fs::read(path).map_err(|e| io_err(path, e, pos))?;
-        let h = hex(&Algo::Sha256.digest(&data));
+        let digest = Algo::Sha256.digest(&data);
+        check_expected(expected.as_deref(), &digest, path, pos)?;
+        let h = hex(&digest);
         let inner = hex(&Algo::Sha256.digest(format!("fixed:out:sha256:{h}:").as_bytes()));
         make_store_path(&m.settings.store_dir, "output:out", &inner, name)
     };
-    let _ = expected;
+    m.sources.insert(
+        sp.clone(),
+        SourceRecipe::Local {
+            path: path.to_string(),
+            name: name.to_string(),
+            recursive,
+            kept: filter.is_some().then_some(kept),
+        },
+    );
     let mut ctx = Context::new();
     ctx.insert(sp.clone());
     Ok(Value::string_ctx(sp, ctx))
+}
+
+/// `builtins.path { sha256 = ...; }`: the contents must have the declared hash, as in Nix.
+fn check_expected(expected: Option<&str>, actual: &[u8], path: &str, pos: Pos) -> Result<()> {
+    let Some(want) = expected else {
+        return Ok(());
+    };
+    let ok = match want.len() {
+        64 => want.eq_ignore_ascii_case(&hex(actual)),
+        44 => want == super::hashing::base64(actual),
+        _ => match want.strip_prefix("sha256-") {
+            Some(b64) => b64 == super::hashing::base64(actual),
+            None => want.trim_start_matches("sha256:") == nix32(actual),
+        },
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(other_error(
+            format!(
+                "hash mismatch for '{path}': specified sha256:{want}, got sha256:{}",
+                nix32(actual)
+            ),
+            pos,
+        ))
+    }
 }
 
 fn filter_source(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
