@@ -298,6 +298,12 @@ impl<'a> Lexer<'a> {
             _ => {}
         }
 
+        if let Some(len) = self.plain_ident(i) {
+            let kind = keyword(&self.bytes[i..i + len]).unwrap_or(TOKEN_IDENT);
+            self.push(kind, len);
+            return;
+        }
+
         // `{PATH_SEG}\$\{` and `{HPATH_START}\$\{`: the segment up to the slash starts
         // an interpolated path; nothing else can match as long at the same place.
         if is_path_char(b) || b == b'/' {
@@ -441,6 +447,23 @@ impl<'a> Lexer<'a> {
             self.stack.push(state);
         }
         self.push(best_kind, best_len);
+    }
+
+    /// The length of the identifier (or keyword) at `i` when no longer rule can match
+    /// there, so the path and URI rules need not be tried: the common case, checked in
+    /// one scan. A path or URI could only be longer if the identifier is followed by a
+    /// character that continues one (`.`, `+`, `/`, `:`): the other identifier
+    /// characters are consumed already, and a `'` or `_` inside the identifier stops
+    /// the URI scheme and path rules before any `:` or `/` they would need.
+    fn plain_ident(&self, i: usize) -> Option<usize> {
+        if !is_id_start(self.bytes[i]) {
+            return None;
+        }
+        let mut j = i + 1;
+        while is_id_char(self.at(j)) {
+            j += 1;
+        }
+        (!matches!(self.at(j), b'.' | b'+' | b'/' | b':')).then_some(j - i)
     }
 
     /// Emits the first piece of an interpolated path (`./` of `./${x}`, `~/` of `~/${x}`).

@@ -5,6 +5,7 @@
 //! parsing, see [`validate`]) is in [`Parse::errors`].
 
 pub mod ast;
+mod green;
 pub mod kind;
 pub mod lexer;
 pub mod line_index;
