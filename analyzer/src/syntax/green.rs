@@ -32,6 +32,9 @@ pub(crate) struct Checkpoint(usize);
 
 /// Builds a green tree from tokens and node boundaries.
 pub(crate) struct TreeBuilder<'t> {
+    /// The last token made of each kind: punctuation and keywords always hit here,
+    /// whitespace often, without hashing.
+    last_of_kind: Vec<Option<GreenToken>>,
     tokens: FxHashMap<(SyntaxKind, &'t str), GreenToken>,
     nodes: FxHashMap<NodeKey, GreenNode>,
     /// Open nodes: kind and index of their first child in `children`.
@@ -52,6 +55,7 @@ impl<'t> TreeBuilder<'t> {
         // Most tokens and small nodes repeat: a quarter is plenty for distinct ones.
         let capacity = token_count / 4;
         TreeBuilder {
+            last_of_kind: vec![None; SyntaxKind::__LAST as usize + 1],
             tokens: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
             nodes: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
             parents: Vec::new(),
@@ -61,11 +65,19 @@ impl<'t> TreeBuilder<'t> {
 
     /// Adds a token to the current node.
     pub(crate) fn token(&mut self, kind: SyntaxKind, text: &'t str) {
-        let token = self
-            .tokens
-            .entry((kind, text))
-            .or_insert_with(|| GreenToken::new(kind.into(), text))
-            .clone();
+        let last = &mut self.last_of_kind[kind as usize];
+        let token = match last {
+            Some(token) if token.text() == text => token.clone(),
+            _ => {
+                let token = self
+                    .tokens
+                    .entry((kind, text))
+                    .or_insert_with(|| GreenToken::new(kind.into(), text))
+                    .clone();
+                *last = Some(token.clone());
+                token
+            }
+        };
         self.children.push(NodeOrToken::Token(token));
     }
 
