@@ -158,6 +158,7 @@ pub(crate) fn validate_green(root: &GreenNodeData) -> Vec<SyntaxError> {
 fn validate_node(root: Node<'_>) -> Vec<SyntaxError> {
     let mut v = Validator {
         root,
+        first_names: Vec::new(),
         line_index: None,
         errors: Vec::new(),
     };
@@ -377,6 +378,8 @@ fn plain_string(string: Node<'_>) -> Option<&str> {
 
 struct Validator<'g> {
     root: Node<'g>,
+    /// Scratch space for `duplicates`, kept to avoid an allocation per set.
+    first_names: Vec<Cow<'g, str>>,
     line_index: Option<LineIndex>,
     errors: Vec<SyntaxError>,
 }
@@ -473,7 +476,8 @@ impl<'g> Validator<'g> {
     /// (`a = { b = 1; }; a.c = 2;`), but defining a name twice is an error.
     fn duplicates(&mut self, node: Node<'g>) {
         // Only bindings sharing a first name can clash (or merge): most sets have none.
-        let mut first_names: Vec<Cow<'g, str>> = Vec::new();
+        let mut first_names = std::mem::take(&mut self.first_names);
+        first_names.clear();
         for child in node.children() {
             match child.kind() {
                 NODE_ATTRPATH_VALUE => {
@@ -484,7 +488,9 @@ impl<'g> Validator<'g> {
             }
         }
         first_names.sort_unstable();
-        if first_names.windows(2).all(|w| w[0] != w[1]) {
+        let clash = first_names.windows(2).any(|w| w[0] == w[1]);
+        self.first_names = first_names;
+        if !clash {
             return;
         }
         let mut table = Table::default();
@@ -499,6 +505,7 @@ impl<'g> Validator<'g> {
     fn undefined_variables(&mut self) -> Vec<Node<'g>> {
         let mut resolver = Resolver {
             scopes: Vec::new(),
+            names: Vec::new(),
             merged_into_rec: FxHashMap::default(),
             demoted_rec: FxHashSet::default(),
             checked: Vec::new(),
@@ -703,9 +710,18 @@ fn globals() -> &'static FxHashSet<&'static str> {
 }
 
 enum Scope<'g> {
-    Names(FxHashSet<Cow<'g, str>>),
+    /// Names bound here: `Resolver::names[start..end]`, plus a hash set of them when
+    /// there are many (most scopes bind a handful: a scan is cheaper than a set).
+    Names {
+        start: usize,
+        end: usize,
+        set: Option<FxHashSet<Cow<'g, str>>>,
+    },
     With,
 }
+
+/// Scopes binding more names than this get a hash set for lookups.
+const SCAN_LIMIT: usize = 12;
 
 /// A node to visit and the scope it sees.
 type Visit<'g> = (Node<'g>, Option<usize>);
@@ -713,6 +729,8 @@ type Visit<'g> = (Node<'g>, Option<usize>);
 struct Resolver<'g> {
     /// Arena of scopes: (parent, scope).
     scopes: Vec<(Option<usize>, Scope<'g>)>,
+    /// The names of every `Scope::Names`, one after the other.
+    names: Vec<Cow<'g, str>>,
     /// Bindings Nix moves into a `rec` set written earlier (`a = rec { ... }; a.c = e;`
     /// puts `c` in that set's scope and evaluates `e` there): per `rec` set (by its
     /// start offset), the extra names and the nodes to resolve inside it.
@@ -731,14 +749,34 @@ impl<'g> Resolver<'g> {
         Some(self.scopes.len() - 1)
     }
 
+    /// A scope binding the names pushed onto `self.names` since `start`.
+    fn push_names(&mut self, parent: Option<usize>, start: usize) -> Option<usize> {
+        let end = self.names.len();
+        let set =
+            (end - start > SCAN_LIMIT).then(|| self.names[start..end].iter().cloned().collect());
+        self.push(parent, Scope::Names { start, end, set })
+    }
+
     fn defined(&self, mut scope: Option<usize>, name: &str) -> bool {
         let mut under_with = false;
         while let Some(i) = scope {
             let (parent, s) = &self.scopes[i];
             match s {
-                Scope::Names(names) if names.contains(name) => return true,
+                Scope::Names { set: Some(set), .. } => {
+                    if set.contains(name) {
+                        return true;
+                    }
+                }
+                Scope::Names {
+                    start,
+                    end,
+                    set: None,
+                } => {
+                    if self.names[*start..*end].iter().any(|n| n == name) {
+                        return true;
+                    }
+                }
                 Scope::With => under_with = true,
-                _ => {}
             }
             scope = *parent;
         }
@@ -766,8 +804,9 @@ impl<'g> Resolver<'g> {
                 }
                 NODE_PATTERN => self.checked.push(node),
                 NODE_LAMBDA => {
-                    let names = lambda_names(node);
-                    let inner = self.push(scope, Scope::Names(names));
+                    let start = self.names.len();
+                    lambda_names(node, &mut self.names);
+                    let inner = self.push_names(scope, start);
                     push_children(node, inner, &mut stack);
                     continue;
                 }
@@ -782,7 +821,9 @@ impl<'g> Resolver<'g> {
                 }
                 NODE_LET_IN | NODE_LEGACY_LET => {
                     self.checked.push(node);
-                    let inner = self.push(scope, Scope::Names(binding_names(node)));
+                    let start = self.names.len();
+                    binding_names(node, &mut self.names);
+                    let inner = self.push_names(scope, start);
                     self.push_bindings(node, scope, inner, &mut stack, &mut undefined);
                     continue;
                 }
@@ -791,11 +832,12 @@ impl<'g> Resolver<'g> {
                     let is_rec =
                         node.has_token(TOKEN_REC) && !self.demoted_rec.contains(&node.start);
                     let inner = if is_rec {
-                        let mut names = binding_names(node);
+                        let start = self.names.len();
+                        binding_names(node, &mut self.names);
                         let merged = self.merged_into_rec.remove(&node.start);
                         let (extra_names, extra_nodes) = merged.unwrap_or_default();
-                        names.extend(extra_names);
-                        let inner = self.push(scope, Scope::Names(names));
+                        self.names.extend(extra_names);
+                        let inner = self.push_names(scope, start);
                         stack.extend(extra_nodes.into_iter().map(|n| (n, inner)));
                         inner
                     } else {
@@ -896,33 +938,24 @@ impl<'g> Resolver<'g> {
     }
 }
 
-/// The names a lambda's parameter binds: `x`, or the formals and the `@` name.
-fn lambda_names(lambda: Node<'_>) -> FxHashSet<Cow<'_, str>> {
-    let mut names = FxHashSet::default();
+/// Pushes the names a lambda's parameter binds: `x`, or the formals and the `@` name.
+fn lambda_names<'g>(lambda: Node<'g>, names: &mut Vec<Cow<'g, str>>) {
     let param = lambda
         .children()
         .find(|c| matches!(c.kind(), NODE_IDENT_PARAM | NODE_PATTERN));
     let Some(param) = param else {
-        return names;
+        return;
     };
+    let name = |ident: Node<'g>| Cow::Borrowed(ident_name(ident));
     if param.kind() == NODE_IDENT_PARAM {
-        names.extend(
-            param
-                .child(NODE_IDENT)
-                .map(|i| Cow::Borrowed(ident_name(i))),
-        );
-        return names;
+        names.extend(param.child(NODE_IDENT).map(name));
+        return;
     }
     for entry in param.children().filter(|c| c.kind() == NODE_PAT_ENTRY) {
-        names.extend(
-            entry
-                .child(NODE_IDENT)
-                .map(|i| Cow::Borrowed(ident_name(i))),
-        );
+        names.extend(entry.child(NODE_IDENT).map(name));
     }
     let bind = param.child(NODE_PAT_BIND).and_then(|b| b.child(NODE_IDENT));
-    names.extend(bind.map(|i| Cow::Borrowed(ident_name(i))));
-    names
+    names.extend(bind.map(name));
 }
 
 /// Pushes the children of `node` to visit, leaving out identifiers that are names
@@ -940,10 +973,9 @@ fn push_children<'g>(node: Node<'g>, scope: Option<usize>, stack: &mut Vec<Visit
     }
 }
 
-/// The static names a `let` or `rec` set binds: first components of attribute paths
-/// and inherited names.
-fn binding_names(node: Node<'_>) -> FxHashSet<Cow<'_, str>> {
-    let mut names = FxHashSet::default();
+/// Pushes the static names a `let` or `rec` set binds: first components of attribute
+/// paths and inherited names.
+fn binding_names<'g>(node: Node<'g>, names: &mut Vec<Cow<'g, str>>) {
     for binding in node.children() {
         match binding.kind() {
             NODE_ATTRPATH_VALUE => {
@@ -953,5 +985,4 @@ fn binding_names(node: Node<'_>) -> FxHashSet<Cow<'_, str>> {
             _ => {}
         }
     }
-    names
 }
