@@ -21,9 +21,10 @@ pub const MAX_DEPTH: u32 = 1000;
 /// Parses `text` into a green tree and the syntax errors found on the way.
 pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
     let lexed = lex(text);
-    let significant = (0..lexed.tokens.len() as u32)
-        .filter(|&i| !lexed.tokens[i as usize].kind.is_trivia())
-        .collect();
+    let mut significant = Vec::with_capacity(lexed.tokens.len());
+    significant.extend(
+        (0..lexed.tokens.len() as u32).filter(|&i| !lexed.tokens[i as usize].kind.is_trivia()),
+    );
     let builder = TreeBuilder::new(lexed.tokens.len());
     let mut p = Parser {
         text,
