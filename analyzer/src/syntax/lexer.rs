@@ -79,23 +79,81 @@ struct Lexer<'a> {
     out: Lexed,
 }
 
+// Character classes, as in lexer.l. The `*_rule` functions define them; the scanning
+// loops read them from a table built at compile time (one load per byte).
+
+const PATH_CHAR: u8 = 1;
+const ID_START: u8 = 2;
+const ID_CHAR: u8 = 4;
+const URI_SCHEME_CHAR: u8 = 8;
+const URI_CHAR: u8 = 16;
+
+static CLASSES: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut class = 0;
+        if path_char_rule(b) {
+            class |= PATH_CHAR;
+        }
+        if id_start_rule(b) {
+            class |= ID_START;
+        }
+        if id_char_rule(b) {
+            class |= ID_CHAR;
+        }
+        if uri_scheme_char_rule(b) {
+            class |= URI_SCHEME_CHAR;
+        }
+        if uri_char_rule(b) {
+            class |= URI_CHAR;
+        }
+        table[i] = class;
+        i += 1;
+    }
+    table
+}
+
 fn is_path_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+')
+    CLASSES[b as usize] & PATH_CHAR != 0
 }
 
 fn is_id_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
+    CLASSES[b as usize] & ID_START != 0
 }
 
 fn is_id_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'-')
+    CLASSES[b as usize] & ID_CHAR != 0
 }
 
 fn is_uri_scheme_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+    CLASSES[b as usize] & URI_SCHEME_CHAR != 0
 }
 
 fn is_uri_char(b: u8) -> bool {
+    CLASSES[b as usize] & URI_CHAR != 0
+}
+
+const fn path_char_rule(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+')
+}
+
+const fn id_start_rule(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+const fn id_char_rule(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'\'' | b'-')
+}
+
+const fn uri_scheme_char_rule(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+}
+
+const fn uri_char_rule(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
@@ -298,6 +356,12 @@ impl<'a> Lexer<'a> {
             _ => {}
         }
 
+        if let Some(len) = self.plain_ident(i) {
+            let kind = keyword(&self.bytes[i..i + len]).unwrap_or(TOKEN_IDENT);
+            self.push(kind, len);
+            return;
+        }
+
         // `{PATH_SEG}\$\{` and `{HPATH_START}\$\{`: the segment up to the slash starts
         // an interpolated path; nothing else can match as long at the same place.
         if is_path_char(b) || b == b'/' {
@@ -441,6 +505,23 @@ impl<'a> Lexer<'a> {
             self.stack.push(state);
         }
         self.push(best_kind, best_len);
+    }
+
+    /// The length of the identifier (or keyword) at `i` when no longer rule can match
+    /// there, so the path and URI rules need not be tried: the common case, checked in
+    /// one scan. A path or URI could only be longer if the identifier is followed by a
+    /// character that continues one (`.`, `+`, `/`, `:`): the other identifier
+    /// characters are consumed already, and a `'` or `_` inside the identifier stops
+    /// the URI scheme and path rules before any `:` or `/` they would need.
+    fn plain_ident(&self, i: usize) -> Option<usize> {
+        if !is_id_start(self.bytes[i]) {
+            return None;
+        }
+        let mut j = i + 1;
+        while is_id_char(self.at(j)) {
+            j += 1;
+        }
+        (!matches!(self.at(j), b'.' | b'+' | b'/' | b':')).then_some(j - i)
     }
 
     /// Emits the first piece of an interpolated path (`./` of `./${x}`, `~/` of `~/${x}`).

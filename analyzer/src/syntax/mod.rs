@@ -5,6 +5,7 @@
 //! parsing, see [`validate`]) is in [`Parse::errors`].
 
 pub mod ast;
+mod green;
 pub mod kind;
 pub mod lexer;
 pub mod line_index;
@@ -80,8 +81,7 @@ impl Parse {
 /// Parses Nix source text. Never fails: problems are in [`Parse::errors`].
 pub fn parse(text: &str) -> Parse {
     let (green, mut errors) = parser::parse_text(text);
-    let root = SyntaxNode::new_root(green.clone());
-    errors.extend(validate::validate(&root));
+    errors.extend(validate::validate_green(&green));
     errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     errors.dedup();
     Parse { green, errors }

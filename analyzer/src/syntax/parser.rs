@@ -7,8 +7,9 @@
 //! `expr_select`s, comparisons are non-associative, `!` binds looser than `+`, and
 //! `a or` (a select-less `or`) is an application of `a` to the variable `or`.
 
-use rowan::{GreenNode, GreenNodeBuilder, TextRange, TextSize};
+use rowan::{GreenNode, TextRange, TextSize};
 
+use super::green::{Checkpoint, TreeBuilder};
 use super::kind::SyntaxKind::{self, *};
 use super::lexer::{lex, Token};
 use super::SyntaxError;
@@ -20,16 +21,18 @@ pub const MAX_DEPTH: u32 = 1000;
 /// Parses `text` into a green tree and the syntax errors found on the way.
 pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
     let lexed = lex(text);
-    let significant = (0..lexed.tokens.len() as u32)
-        .filter(|&i| !lexed.tokens[i as usize].kind.is_trivia())
-        .collect();
+    let mut significant = Vec::with_capacity(lexed.tokens.len());
+    significant.extend(
+        (0..lexed.tokens.len() as u32).filter(|&i| !lexed.tokens[i as usize].kind.is_trivia()),
+    );
+    let builder = TreeBuilder::new(lexed.tokens.len());
     let mut p = Parser {
         text,
         tokens: lexed.tokens,
         significant,
         sig_pos: 0,
         pos: 0,
-        builder: GreenNodeBuilder::new(),
+        builder,
         errors: lexed
             .errors
             .into_iter()
@@ -39,7 +42,7 @@ pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
         gave_up: false,
     };
     p.root();
-    (p.builder.finish(), p.errors)
+    (p.builder.finish(NODE_ROOT), p.errors)
 }
 
 struct Parser<'t> {
@@ -51,7 +54,7 @@ struct Parser<'t> {
     sig_pos: usize,
     /// Index of the next token not yet in the tree (possibly trivia).
     pos: usize,
-    builder: GreenNodeBuilder<'static>,
+    builder: TreeBuilder<'t>,
     errors: Vec<SyntaxError>,
     depth: u32,
     /// Set once the nesting limit is hit: the rest of the input is one error node,
@@ -226,7 +229,7 @@ impl<'t> Parser<'t> {
             self.sig_pos += 1;
         }
         let text = &self.text[t.start as usize..(t.start + t.len) as usize];
-        self.builder.token(t.kind.into(), text);
+        self.builder.token(t.kind, text);
         self.pos += 1;
     }
 
@@ -241,20 +244,20 @@ impl<'t> Parser<'t> {
     /// Adds the next token as `kind` (e.g. `or` used as an identifier stays `TOKEN_OR_KW`).
     fn start_node(&mut self, kind: SyntaxKind) {
         self.eat_trivia();
-        self.builder.start_node(kind.into());
+        self.builder.start_node(kind);
     }
 
     fn finish_node(&mut self) {
         self.builder.finish_node();
     }
 
-    fn checkpoint(&mut self) -> rowan::Checkpoint {
+    fn checkpoint(&mut self) -> Checkpoint {
         self.eat_trivia();
         self.builder.checkpoint()
     }
 
-    fn start_node_at(&mut self, cp: rowan::Checkpoint, kind: SyntaxKind) {
-        self.builder.start_node_at(cp, kind.into());
+    fn start_node_at(&mut self, cp: Checkpoint, kind: SyntaxKind) {
+        self.builder.start_node_at(cp, kind);
     }
 
     fn error_at(&mut self, range: TextRange, message: impl Into<String>) {
@@ -346,7 +349,7 @@ impl<'t> Parser<'t> {
     // ---- grammar ------------------------------------------------------------------
 
     fn root(&mut self) {
-        self.builder.start_node(NODE_ROOT.into());
+        self.builder.start_node(NODE_ROOT);
         if self.at(EOF) {
             self.error_expected("an expression");
         } else {

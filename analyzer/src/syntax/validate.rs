@@ -4,14 +4,20 @@
 //! variables bound nowhere (`nix-instantiate --parse` rejects `x: y`).
 //!
 //! Every walk here is iterative, so a deeply nested tree cannot overflow the stack.
+//! The walks read the green tree through [`Node`] (a green node plus its offset)
+//! instead of red `SyntaxNode`s: they visit every node of every file, and a red node
+//! is a heap allocation while a `Node` is two words. Names are borrowed from the
+//! tree's tokens where possible.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
-use rowan::TextRange;
+use rowan::{GreenNodeData, GreenTokenData, NodeOrToken, TextRange, TextSize};
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::ast::{self, AstNode, Attr, Expr, HasBindings};
-use super::kind::SyntaxKind::*;
-use super::kind::SyntaxNode;
+use super::ast::{self, AstNode};
+use super::kind::SyntaxKind::{self, *};
+use super::kind::{NixLanguage, SyntaxNode};
 use super::line_index::LineIndex;
 use super::strings;
 use super::SyntaxError;
@@ -133,8 +139,26 @@ pub const GLOBALS: &[&str] = &[
 
 /// Runs every parse-time check over a tree.
 pub fn validate(root: &SyntaxNode) -> Vec<SyntaxError> {
+    let green = root.green();
+    validate_node(Node {
+        green: &green,
+        start: root.text_range().start(),
+    })
+}
+
+/// Runs every parse-time check over a green tree starting at offset 0 (what
+/// [`super::parse`] builds), without making a red tree.
+pub(crate) fn validate_green(root: &GreenNodeData) -> Vec<SyntaxError> {
+    validate_node(Node {
+        green: root,
+        start: TextSize::from(0),
+    })
+}
+
+fn validate_node(root: Node<'_>) -> Vec<SyntaxError> {
     let mut v = Validator {
-        root: root.clone(),
+        root,
+        first_names: Vec::new(),
         line_index: None,
         errors: Vec::new(),
     };
@@ -142,84 +166,279 @@ pub fn validate(root: &SyntaxNode) -> Vec<SyntaxError> {
     let checked = v.undefined_variables();
     for node in checked {
         match node.kind() {
-            NODE_LITERAL => v.literal(&node),
-            NODE_PATTERN => v.pattern(&node),
-            NODE_INHERIT => v.inherit_names(&node),
+            NODE_LITERAL => v.literal(node),
+            NODE_PATTERN => v.pattern(node),
+            NODE_INHERIT => v.inherit_names(node),
             NODE_LET_IN => {
-                v.let_dynamic(&node);
-                v.duplicates(&node);
+                v.let_dynamic(node);
+                v.duplicates(node);
             }
-            NODE_ATTR_SET | NODE_LEGACY_LET => v.duplicates(&node),
+            NODE_ATTR_SET | NODE_LEGACY_LET => v.duplicates(node),
             _ => {}
         }
     }
     v.errors
 }
 
-struct Validator {
-    root: SyntaxNode,
+// ---- a green-tree view --------------------------------------------------------------
+
+/// A green node and the offset it starts at: all a red node tells these checks,
+/// without allocating.
+#[derive(Clone, Copy)]
+struct Node<'g> {
+    green: &'g GreenNodeData,
+    start: TextSize,
+}
+
+/// A green token and the offset it starts at.
+#[derive(Clone, Copy)]
+struct Token<'g> {
+    green: &'g GreenTokenData,
+    start: TextSize,
+}
+
+fn kind_of(raw: rowan::SyntaxKind) -> SyntaxKind {
+    <NixLanguage as rowan::Language>::kind_from_raw(raw)
+}
+
+impl<'g> Node<'g> {
+    fn kind(self) -> SyntaxKind {
+        kind_of(self.green.kind())
+    }
+
+    fn range(self) -> TextRange {
+        TextRange::at(self.start, self.green.text_len())
+    }
+
+    fn is(self, other: Node<'_>) -> bool {
+        self.start == other.start && std::ptr::eq(self.green, other.green)
+    }
+
+    /// Child nodes and tokens in order, with their offsets.
+    fn elements(self) -> impl Iterator<Item = NodeOrToken<Node<'g>, Token<'g>>> {
+        let mut offset = self.start;
+        self.green.children().map(move |child| {
+            let start = offset;
+            match child {
+                NodeOrToken::Node(green) => {
+                    offset += green.text_len();
+                    NodeOrToken::Node(Node { green, start })
+                }
+                NodeOrToken::Token(green) => {
+                    offset += green.text_len();
+                    NodeOrToken::Token(Token { green, start })
+                }
+            }
+        })
+    }
+
+    fn children(self) -> impl Iterator<Item = Node<'g>> {
+        self.elements().filter_map(NodeOrToken::into_node)
+    }
+
+    fn child(self, kind: SyntaxKind) -> Option<Node<'g>> {
+        self.children().find(|c| c.kind() == kind)
+    }
+
+    fn has_token(self, kind: SyntaxKind) -> bool {
+        self.green
+            .children()
+            .any(|c| c.into_token().is_some_and(|t| kind_of(t.kind()) == kind))
+    }
+
+    /// The first token of the subtree (like `SyntaxNode::first_token`).
+    fn first_token(self) -> Option<Token<'g>> {
+        let mut node = self;
+        loop {
+            match node.elements().next()? {
+                NodeOrToken::Node(child) => node = child,
+                NodeOrToken::Token(token) => return Some(token),
+            }
+        }
+    }
+
+    /// A red tree of just this subtree (ranges relative to it), for the rare cases
+    /// where the typed AST's string cooking is needed.
+    fn to_red(self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.to_owned())
+    }
+}
+
+impl<'g> Token<'g> {
+    fn kind(self) -> SyntaxKind {
+        kind_of(self.green.kind())
+    }
+
+    fn text(self) -> &'g str {
+        self.green.text()
+    }
+
+    fn range(self) -> TextRange {
+        TextRange::at(self.start, self.green.text_len())
+    }
+}
+
+// The typed-AST accessors the checks need, on `Node` (same rules as `ast.rs`).
+
+fn is_expr(node: Node<'_>) -> bool {
+    ast::Expr::can_cast(node.kind())
+}
+
+fn is_attr(node: Node<'_>) -> bool {
+    ast::Attr::can_cast(node.kind())
+}
+
+/// An identifier's name (`Ident::name`).
+fn ident_name(ident: Node<'_>) -> &str {
+    ident
+        .elements()
+        .filter_map(NodeOrToken::into_token)
+        .find(|t| matches!(t.kind(), TOKEN_IDENT | TOKEN_OR_KW))
+        .map_or("", |t| t.text())
+}
+
+/// The names of an attribute path or an `inherit`.
+fn attrs_of(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    node.children().filter(|c| is_attr(*c))
+}
+
+/// The attribute names of a binding `a.b = v;`.
+fn binding_attrs(binding: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    binding.child(NODE_ATTRPATH).into_iter().flat_map(attrs_of)
+}
+
+/// The value of a binding: the first expression after `=` (`AttrpathValue::value`).
+fn binding_value(binding: Node<'_>) -> Option<Node<'_>> {
+    let mut after_assign = false;
+    for element in binding.elements() {
+        match element {
+            NodeOrToken::Token(t) if t.kind() == TOKEN_ASSIGN => after_assign = true,
+            NodeOrToken::Node(n) if after_assign && is_expr(n) => return Some(n),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The namespace of `with e; body`: the first expression before `;` (`With::namespace`).
+fn with_namespace(with: Node<'_>) -> Option<Node<'_>> {
+    for element in with.elements() {
+        match element {
+            NodeOrToken::Token(t) if t.kind() == TOKEN_SEMICOLON => return None,
+            NodeOrToken::Node(n) if is_expr(n) => return Some(n),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The name of an attribute if known without evaluation (`Attr::static_name`),
+/// borrowed from the tree for identifiers and plain strings.
+fn static_name(attr: Node<'_>) -> Option<Cow<'_, str>> {
+    match attr.kind() {
+        NODE_IDENT => Some(Cow::Borrowed(ident_name(attr))),
+        NODE_STRING => match plain_string(attr) {
+            Some(text) => Some(Cow::Borrowed(text)),
+            None => cooked_static_name(attr),
+        },
+        _ => cooked_static_name(attr),
+    }
+}
+
+fn cooked_static_name(attr: Node<'_>) -> Option<Cow<'_, str>> {
+    let attr = ast::Attr::cast(attr.to_red())?;
+    attr.static_name().map(Cow::Owned)
+}
+
+/// The value of `"text"` when the text has nothing to cook (no escape, no `\r`, no
+/// interpolation): the common case, answered without allocating.
+fn plain_string(string: Node<'_>) -> Option<&str> {
+    let mut content = "";
+    let mut contents = 0;
+    for (i, element) in string.elements().enumerate() {
+        let NodeOrToken::Token(t) = element else {
+            return None;
+        };
+        match t.kind() {
+            TOKEN_QUOTE => {}
+            TOKEN_STR_CONTENT if i > 0 && !t.text().contains(['\\', '\r']) => {
+                content = t.text();
+                contents += 1;
+            }
+            _ => return None,
+        }
+        if i == 0 && t.kind() != TOKEN_QUOTE {
+            return None;
+        }
+    }
+    (contents <= 1).then_some(content)
+}
+
+// ---- the checks ---------------------------------------------------------------------
+
+struct Validator<'g> {
+    root: Node<'g>,
+    /// Scratch space for `duplicates`, kept to avoid an allocation per set.
+    first_names: Vec<Cow<'g, str>>,
     line_index: Option<LineIndex>,
     errors: Vec<SyntaxError>,
 }
 
-impl Validator {
+impl<'g> Validator<'g> {
     fn error(&mut self, range: TextRange, message: String) {
         self.errors.push(SyntaxError { range, message });
     }
 
     /// "line L, column C" of an offset (built lazily: only errors need it).
     fn position(&mut self, range: TextRange) -> String {
+        let root = self.root;
         let index = self
             .line_index
-            .get_or_insert_with(|| LineIndex::new(&self.root.text().to_string()));
-        let lc = index.line_col(range.start());
+            .get_or_insert_with(|| LineIndex::new(&root.to_red().text().to_string()));
+        let lc = index.line_col(range.start() - root.start);
         format!("{}:{}", lc.line + 1, lc.col + 1)
     }
 
-    fn literal(&mut self, node: &SyntaxNode) {
-        let Some(lit) = ast::Literal::cast(node.clone()) else {
+    fn literal(&mut self, node: Node<'g>) {
+        let Some(token) = node.first_token() else {
             return;
         };
-        let Some(token) = lit.token() else { return };
         match token.kind() {
             TOKEN_INT if token.text().parse::<i64>().is_err() => self.error(
-                token.text_range(),
+                token.range(),
                 format!(
                     "invalid integer '{}': integers must fit in 64 bits",
                     token.text()
                 ),
             ),
             TOKEN_FLOAT if strings::parse_float(token.text()).is_none() => self.error(
-                token.text_range(),
+                token.range(),
                 format!("invalid float '{}': out of range", token.text()),
             ),
             _ => {}
         }
     }
 
-    fn pattern(&mut self, node: &SyntaxNode) {
-        let Some(pattern) = ast::Pattern::cast(node.clone()) else {
-            return;
-        };
-        let mut seen: HashMap<String, TextRange> = HashMap::new();
-        for entry in pattern.pat_entries() {
-            let Some(ident) = entry.ident() else { continue };
-            let name = ident.name();
-            let range = ident.syntax().text_range();
-            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(name.clone()) {
-                slot.insert(range);
-            } else {
+    fn pattern(&mut self, node: Node<'g>) {
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        for entry in node.children().filter(|c| c.kind() == NODE_PAT_ENTRY) {
+            let Some(ident) = entry.child(NODE_IDENT) else {
+                continue;
+            };
+            let name = ident_name(ident);
+            if !seen.insert(name) {
                 self.error(
-                    range,
+                    ident.range(),
                     format!("duplicate formal function argument '{name}'"),
                 );
             }
         }
-        if let Some(ident) = pattern.pat_bind().and_then(|b| b.ident()) {
-            let name = ident.name();
-            if seen.contains_key(&name) {
+        let bind = node.child(NODE_PAT_BIND);
+        if let Some(ident) = bind.and_then(|b| b.child(NODE_IDENT)) {
+            let name = ident_name(ident);
+            if seen.contains(name) {
                 self.error(
-                    ident.syntax().text_range(),
+                    ident.range(),
                     format!(
                         "duplicate formal function argument '{name}': the `@` name is also a formal"
                     ),
@@ -228,30 +447,23 @@ impl Validator {
         }
     }
 
-    fn inherit_names(&mut self, node: &SyntaxNode) {
-        let Some(inherit) = ast::Inherit::cast(node.clone()) else {
-            return;
-        };
-        for attr in inherit.attrs() {
-            if attr.static_name().is_none() {
+    fn inherit_names(&mut self, node: Node<'g>) {
+        for attr in attrs_of(node) {
+            if static_name(attr).is_none() {
                 self.error(
-                    attr.syntax().text_range(),
+                    attr.range(),
                     "dynamic attributes not allowed in inherit".to_owned(),
                 );
             }
         }
     }
 
-    fn let_dynamic(&mut self, node: &SyntaxNode) {
-        let Some(let_in) = ast::LetIn::cast(node.clone()) else {
-            return;
-        };
-        for binding in let_in.attrpath_values() {
-            let first = binding.attrpath().and_then(|p| p.attrs().next());
-            if let Some(attr) = first {
-                if attr.static_name().is_none() {
+    fn let_dynamic(&mut self, node: Node<'g>) {
+        for binding in node.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
+            if let Some(attr) = binding_attrs(binding).next() {
+                if static_name(attr).is_none() {
                     self.error(
-                        attr.syntax().text_range(),
+                        attr.range(),
                         "dynamic attributes not allowed in let".to_owned(),
                     );
                 }
@@ -262,27 +474,23 @@ impl Validator {
     /// Duplicate definitions in one set or `let`, following Nix's `addAttr`: attribute
     /// paths create nested sets, and a path may extend a set written literally
     /// (`a = { b = 1; }; a.c = 2;`), but defining a name twice is an error.
-    fn duplicates(&mut self, node: &SyntaxNode) {
+    fn duplicates(&mut self, node: Node<'g>) {
         // Only bindings sharing a first name can clash (or merge): most sets have none.
-        let mut first_names: Vec<String> = Vec::new();
+        let mut first_names = std::mem::take(&mut self.first_names);
+        first_names.clear();
         for child in node.children() {
             match child.kind() {
                 NODE_ATTRPATH_VALUE => {
-                    let first = ast::AttrpathValue::cast(child)
-                        .and_then(|b| b.attrpath())
-                        .and_then(|p| p.attrs().next());
-                    first_names.extend(first.and_then(|a| a.static_name()));
+                    first_names.extend(binding_attrs(child).next().and_then(static_name));
                 }
-                NODE_INHERIT => {
-                    if let Some(i) = ast::Inherit::cast(child) {
-                        first_names.extend(i.attrs().filter_map(|a| a.static_name()));
-                    }
-                }
+                NODE_INHERIT => first_names.extend(attrs_of(child).filter_map(static_name)),
                 _ => {}
             }
         }
         first_names.sort_unstable();
-        if first_names.windows(2).all(|w| w[0] != w[1]) {
+        let clash = first_names.windows(2).any(|w| w[0] == w[1]);
+        self.first_names = first_names;
+        if !clash {
             return;
         }
         let mut table = Table::default();
@@ -294,15 +502,15 @@ impl Validator {
         }
     }
 
-    fn undefined_variables(&mut self) -> Vec<SyntaxNode> {
+    fn undefined_variables(&mut self) -> Vec<Node<'g>> {
         let mut resolver = Resolver {
             scopes: Vec::new(),
-            globals: GLOBALS.iter().copied().collect(),
-            merged_into_rec: HashMap::new(),
-            demoted_rec: HashSet::new(),
+            names: Vec::new(),
+            merged_into_rec: FxHashMap::default(),
+            demoted_rec: FxHashSet::default(),
             checked: Vec::new(),
         };
-        let undefined = resolver.run(&self.root);
+        let undefined = resolver.run(self.root);
         for (range, name) in undefined {
             self.error(range, format!("undefined variable '{name}'"));
         }
@@ -313,36 +521,36 @@ impl Validator {
 // ---- duplicate attributes ---------------------------------------------------------
 
 #[derive(Default)]
-struct Table {
-    entries: HashMap<String, Entry>,
+struct Table<'g> {
+    entries: FxHashMap<Cow<'g, str>, Entry<'g>>,
 }
 
-struct Entry {
+struct Entry<'g> {
     /// Where the name was first defined.
     range: TextRange,
-    value: Value,
+    value: Value<'g>,
 }
 
-enum Value {
+enum Value<'g> {
     /// `inherit x;`: never extended.
     Inherited,
     /// Anything that is not a literal set.
     Other,
     /// A set: made by an attribute path, or written literally (expanded on demand).
     Set {
-        literal: Option<SyntaxNode>,
-        table: Option<Table>,
+        literal: Option<Node<'g>>,
+        table: Option<Table<'g>>,
     },
 }
 
-impl Value {
-    fn table(&mut self) -> Option<&mut Table> {
+impl<'g> Value<'g> {
+    fn table(&mut self) -> Option<&mut Table<'g>> {
         match self {
             Value::Set { literal, table } => {
                 if table.is_none() {
                     let mut t = Table::default();
                     if let Some(node) = literal {
-                        fill_table(&mut t, node, None);
+                        fill_table(&mut t, *node, None);
                     }
                     *table = Some(t);
                 }
@@ -357,49 +565,42 @@ impl Value {
 type Dup = (TextRange, TextRange, String);
 
 /// The literal set an expression is, looking through parentheses (as Nix's parser does).
-fn literal_set(expr: Option<Expr>) -> Option<SyntaxNode> {
+fn literal_set(expr: Option<Node<'_>>) -> Option<Node<'_>> {
     let mut expr = expr?;
     loop {
-        match expr {
-            Expr::Paren(p) => expr = p.expr()?,
-            Expr::AttrSet(s) => return Some(s.syntax().clone()),
+        match expr.kind() {
+            NODE_PAREN => expr = expr.children().find(|c| is_expr(*c))?,
+            NODE_ATTR_SET => return Some(expr),
             _ => return None,
         }
     }
 }
 
-fn show_attr(attr: &Attr) -> String {
-    attr.static_name()
-        .unwrap_or_else(|| "\"${...}\"".to_owned())
+fn show_attr(attr: Node<'_>) -> String {
+    static_name(attr).map_or_else(|| "\"${...}\"".to_owned(), Cow::into_owned)
 }
 
 /// Adds the bindings of `node` (a set or a `let`) to `table`, recording duplicates.
-fn fill_table(table: &mut Table, node: &SyntaxNode, mut dups: Option<&mut Vec<Dup>>) {
+fn fill_table<'g>(table: &mut Table<'g>, node: Node<'g>, mut dups: Option<&mut Vec<Dup>>) {
     for child in node.children() {
         match child.kind() {
             NODE_ATTRPATH_VALUE => {
-                let Some(binding) = ast::AttrpathValue::cast(child) else {
+                let Some(path) = child.child(NODE_ATTRPATH) else {
                     continue;
                 };
-                let Some(path) = binding.attrpath() else {
-                    continue;
-                };
-                let attrs: Vec<Attr> = path.attrs().collect();
-                add_attr(table, &attrs, binding.value(), dups.as_deref_mut());
+                let attrs: Vec<Node<'g>> = attrs_of(path).collect();
+                add_attr(table, &attrs, binding_value(child), dups.as_deref_mut());
             }
             NODE_INHERIT => {
-                let Some(inherit) = ast::Inherit::cast(child) else {
-                    continue;
-                };
-                let from = inherit.from().is_some();
-                for attr in inherit.attrs() {
-                    let Some(name) = attr.static_name() else {
+                let from = child.child(NODE_INHERIT_FROM).is_some();
+                for attr in attrs_of(child) {
+                    let Some(name) = static_name(attr) else {
                         continue;
                     };
-                    let range = attr.syntax().text_range();
+                    let range = attr.range();
                     if let Some(prev) = table.entries.get(&name) {
                         if let Some(d) = dups.as_deref_mut() {
-                            d.push((range, prev.range, name));
+                            d.push((range, prev.range, name.into_owned()));
                         }
                     } else {
                         let value = if from { Value::Other } else { Value::Inherited };
@@ -412,18 +613,29 @@ fn fill_table(table: &mut Table, node: &SyntaxNode, mut dups: Option<&mut Vec<Du
     }
 }
 
-fn add_attr(table: &mut Table, attrs: &[Attr], value: Option<Expr>, dups: Option<&mut Vec<Dup>>) {
+fn add_attr<'g>(
+    table: &mut Table<'g>,
+    attrs: &[Node<'g>],
+    value: Option<Node<'g>>,
+    dups: Option<&mut Vec<Dup>>,
+) {
     let Some((last, prefix)) = attrs.split_last() else {
         return;
     };
-    let shown = || attrs.iter().map(show_attr).collect::<Vec<_>>().join(".");
+    let shown = || {
+        attrs
+            .iter()
+            .map(|a| show_attr(*a))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
     let mut current = table;
     for attr in prefix {
-        let Some(name) = attr.static_name() else {
+        let Some(name) = static_name(*attr) else {
             // A dynamic component makes a fresh set: nothing below it can clash.
             return;
         };
-        let range = attr.syntax().text_range();
+        let range = attr.range();
         let entry = current.entries.entry(name).or_insert_with(|| Entry {
             range,
             value: Value::Set {
@@ -442,10 +654,10 @@ fn add_attr(table: &mut Table, attrs: &[Attr], value: Option<Expr>, dups: Option
             }
         }
     }
-    let Some(name) = last.static_name() else {
+    let Some(name) = static_name(*last) else {
         return;
     };
-    let range = last.syntax().text_range();
+    let range = last.range();
     let literal = literal_set(value);
     match current.entries.get_mut(&name) {
         None => {
@@ -464,14 +676,15 @@ fn add_attr(table: &mut Table, attrs: &[Attr], value: Option<Expr>, dups: Option
                 (Some(target), Some(node)) => {
                     // Both are sets: merge the new one's attributes in, one level deep.
                     let mut incoming = Table::default();
-                    fill_table(&mut incoming, &node, None);
-                    let mut incoming: Vec<(String, Entry)> = incoming.entries.into_iter().collect();
+                    fill_table(&mut incoming, node, None);
+                    let mut incoming: Vec<(Cow<'g, str>, Entry<'g>)> =
+                        incoming.entries.into_iter().collect();
                     incoming.sort_by_key(|(_, e)| e.range.start());
                     let mut dups = dups;
                     for (key, entry) in incoming {
                         if let Some(prev) = target.entries.get(&key) {
                             if let Some(d) = dups.as_deref_mut() {
-                                d.push((entry.range, prev.range, key));
+                                d.push((entry.range, prev.range, key.into_owned()));
                             }
                         } else {
                             target.entries.insert(key, entry);
@@ -490,30 +703,58 @@ fn add_attr(table: &mut Table, attrs: &[Attr], value: Option<Expr>, dups: Option
 
 // ---- undefined variables ----------------------------------------------------------
 
-enum Scope {
-    Names(HashSet<String>),
+/// [`GLOBALS`] as a set, built once.
+fn globals() -> &'static FxHashSet<&'static str> {
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| GLOBALS.iter().copied().collect())
+}
+
+enum Scope<'g> {
+    /// Names bound here: `Resolver::names[start..end]`, plus a hash set of them when
+    /// there are many (most scopes bind a handful: a scan is cheaper than a set).
+    Names {
+        start: usize,
+        end: usize,
+        set: Option<FxHashSet<Cow<'g, str>>>,
+    },
     With,
 }
 
-struct Resolver {
+/// Scopes binding more names than this get a hash set for lookups.
+const SCAN_LIMIT: usize = 12;
+
+/// A node to visit and the scope it sees.
+type Visit<'g> = (Node<'g>, Option<usize>);
+
+struct Resolver<'g> {
     /// Arena of scopes: (parent, scope).
-    scopes: Vec<(Option<usize>, Scope)>,
-    globals: HashSet<&'static str>,
+    scopes: Vec<(Option<usize>, Scope<'g>)>,
+    /// The names of every `Scope::Names`, one after the other.
+    names: Vec<Cow<'g, str>>,
     /// Bindings Nix moves into a `rec` set written earlier (`a = rec { ... }; a.c = e;`
-    /// puts `c` in that set's scope and evaluates `e` there): per `rec` set, the extra
-    /// names and the nodes to resolve inside it.
-    merged_into_rec: HashMap<SyntaxNode, (Vec<String>, Vec<SyntaxNode>)>,
-    /// `rec` sets Nix merges into a set defined earlier (`a.x = 1; a = rec { ... };`):
-    /// their attributes move into that plain set, so they lose their own scope.
-    demoted_rec: HashSet<SyntaxNode>,
+    /// puts `c` in that set's scope and evaluates `e` there): per `rec` set (by its
+    /// start offset), the extra names and the nodes to resolve inside it.
+    merged_into_rec: FxHashMap<TextSize, (Vec<Cow<'g, str>>, Vec<Node<'g>>)>,
+    /// `rec` sets (by start offset) Nix merges into a set defined earlier
+    /// (`a.x = 1; a = rec { ... };`): their attributes move into that plain set, so
+    /// they lose their own scope.
+    demoted_rec: FxHashSet<TextSize>,
     /// Nodes the other checks need (literals, patterns, bindings), met on the walk.
-    checked: Vec<SyntaxNode>,
+    checked: Vec<Node<'g>>,
 }
 
-impl Resolver {
-    fn push(&mut self, parent: Option<usize>, scope: Scope) -> Option<usize> {
+impl<'g> Resolver<'g> {
+    fn push(&mut self, parent: Option<usize>, scope: Scope<'g>) -> Option<usize> {
         self.scopes.push((parent, scope));
         Some(self.scopes.len() - 1)
+    }
+
+    /// A scope binding the names pushed onto `self.names` since `start`.
+    fn push_names(&mut self, parent: Option<usize>, start: usize) -> Option<usize> {
+        let end = self.names.len();
+        let set =
+            (end - start > SCAN_LIMIT).then(|| self.names[start..end].iter().cloned().collect());
+        self.push(parent, Scope::Names { start, end, set })
     }
 
     fn defined(&self, mut scope: Option<usize>, name: &str) -> bool {
@@ -521,26 +762,38 @@ impl Resolver {
         while let Some(i) = scope {
             let (parent, s) = &self.scopes[i];
             match s {
-                Scope::Names(names) if names.contains(name) => return true,
+                Scope::Names { set: Some(set), .. } => {
+                    if set.contains(name) {
+                        return true;
+                    }
+                }
+                Scope::Names {
+                    start,
+                    end,
+                    set: None,
+                } => {
+                    if self.names[*start..*end].iter().any(|n| n == name) {
+                        return true;
+                    }
+                }
                 Scope::With => under_with = true,
-                _ => {}
             }
             scope = *parent;
         }
-        under_with || self.globals.contains(name)
+        under_with || globals().contains(name)
     }
 
     /// Walks the tree with an explicit stack; returns undefined variable uses.
-    fn run(&mut self, root: &SyntaxNode) -> Vec<(TextRange, String)> {
+    fn run(&mut self, root: Node<'g>) -> Vec<(TextRange, String)> {
         let mut undefined = Vec::new();
-        let mut stack: Vec<(SyntaxNode, Option<usize>)> = vec![(root.clone(), None)];
+        let mut stack: Vec<Visit<'g>> = vec![(root, None)];
         while let Some((node, scope)) = stack.pop() {
             match node.kind() {
                 NODE_IDENT => {
                     // Only references are pushed (see `push_children`).
                     if let Some(token) = node.first_token() {
                         if !self.defined(scope, token.text()) {
-                            undefined.push((node.text_range(), token.text().to_owned()));
+                            undefined.push((node.range(), token.text().to_owned()));
                         }
                     }
                     continue;
@@ -549,146 +802,131 @@ impl Resolver {
                     self.checked.push(node);
                     continue;
                 }
-                NODE_PATTERN => self.checked.push(node.clone()),
+                NODE_PATTERN => self.checked.push(node),
                 NODE_LAMBDA => {
-                    let mut names = HashSet::new();
-                    if let Some(param) = ast::Lambda::cast(node.clone()).and_then(|l| l.param()) {
-                        match param {
-                            ast::Param::IdentParam(p) => {
-                                if let Some(i) = p.ident() {
-                                    names.insert(i.name());
-                                }
-                            }
-                            ast::Param::Pattern(p) => {
-                                names.extend(
-                                    p.pat_entries().filter_map(|e| e.ident()).map(|i| i.name()),
-                                );
-                                if let Some(i) = p.pat_bind().and_then(|b| b.ident()) {
-                                    names.insert(i.name());
-                                }
-                            }
-                        }
-                    }
-                    let inner = self.push(scope, Scope::Names(names));
-                    push_children(&node, inner, &mut stack);
+                    let start = self.names.len();
+                    lambda_names(node, &mut self.names);
+                    let inner = self.push_names(scope, start);
+                    push_children(node, inner, &mut stack);
                     continue;
                 }
                 NODE_WITH => {
-                    let with = ast::With::cast(node.clone());
-                    let namespace = with.as_ref().and_then(|w| w.namespace());
+                    let namespace = with_namespace(node);
                     let inner = self.push(scope, Scope::With);
                     for child in node.children() {
-                        let is_namespace = namespace.as_ref().is_some_and(|n| n.syntax() == &child);
+                        let is_namespace = namespace.is_some_and(|n| n.is(child));
                         stack.push((child, if is_namespace { scope } else { inner }));
                     }
                     continue;
                 }
                 NODE_LET_IN | NODE_LEGACY_LET => {
-                    self.checked.push(node.clone());
-                    let inner = self.push(scope, Scope::Names(binding_names(&node)));
-                    self.push_bindings(&node, scope, inner, &mut stack, &mut undefined);
+                    self.checked.push(node);
+                    let start = self.names.len();
+                    binding_names(node, &mut self.names);
+                    let inner = self.push_names(scope, start);
+                    self.push_bindings(node, scope, inner, &mut stack, &mut undefined);
                     continue;
                 }
                 NODE_ATTR_SET => {
-                    self.checked.push(node.clone());
-                    let is_rec = ast::AttrSet::cast(node.clone()).is_some_and(|s| s.is_rec())
-                        && !self.demoted_rec.contains(&node);
+                    self.checked.push(node);
+                    let is_rec =
+                        node.has_token(TOKEN_REC) && !self.demoted_rec.contains(&node.start);
                     let inner = if is_rec {
-                        let mut names = binding_names(&node);
-                        let merged = self.merged_into_rec.remove(&node);
+                        let start = self.names.len();
+                        binding_names(node, &mut self.names);
+                        let merged = self.merged_into_rec.remove(&node.start);
                         let (extra_names, extra_nodes) = merged.unwrap_or_default();
-                        names.extend(extra_names);
-                        let inner = self.push(scope, Scope::Names(names));
+                        self.names.extend(extra_names);
+                        let inner = self.push_names(scope, start);
                         stack.extend(extra_nodes.into_iter().map(|n| (n, inner)));
                         inner
                     } else {
                         scope
                     };
-                    self.push_bindings(&node, scope, inner, &mut stack, &mut undefined);
+                    self.push_bindings(node, scope, inner, &mut stack, &mut undefined);
                     continue;
                 }
                 _ => {}
             }
-            push_children(&node, scope, &mut stack);
+            push_children(node, scope, &mut stack);
         }
         undefined.sort_by_key(|(r, _)| r.start());
         undefined
     }
 
-    /// Children of a binding construct: plain `inherit x` looks `x` up outside, the
-    /// rest (values, names, `inherit (e)`, a `let` body) sees the new scope.
-    fn push_bindings(
-        &mut self,
-        node: &SyntaxNode,
-        outer: Option<usize>,
-        inner: Option<usize>,
-        stack: &mut Vec<(SyntaxNode, Option<usize>)>,
-        undefined: &mut Vec<(TextRange, String)>,
-    ) {
-        // `name = rec { ... };` bindings, which later `name.x = e;` bindings extend.
-        let mut rec_sets: HashMap<String, SyntaxNode> = HashMap::new();
-        let mut defined: HashSet<String> = HashSet::new();
-        for binding in node.children().filter_map(ast::AttrpathValue::cast) {
-            let attrs: Vec<Attr> = binding
-                .attrpath()
-                .map(|p| p.attrs().collect())
-                .unwrap_or_default();
-            let first = attrs.first().and_then(|a| a.static_name());
-            let target = literal_set(binding.value());
-            let is_rec = target
-                .as_ref()
-                .and_then(|t| ast::AttrSet::cast(t.clone()))
-                .is_some_and(|s| s.is_rec());
-            if let (Some(name), Some(target), 1, true) = (&first, target, attrs.len(), is_rec) {
+    /// `name = rec { ... };` bindings, which later `name.x = e;` bindings extend;
+    /// marks `rec` sets that themselves extend an earlier binding as demoted.
+    fn rec_sets(&mut self, node: Node<'g>) -> FxHashMap<Cow<'g, str>, Node<'g>> {
+        let mut rec_sets = FxHashMap::default();
+        let bindings = || node.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE);
+        // Most sets bind no literal `rec` set: skip the name work for them.
+        let has_rec = bindings()
+            .any(|b| literal_set(binding_value(b)).is_some_and(|t| t.has_token(TOKEN_REC)));
+        if !has_rec {
+            return rec_sets;
+        }
+        let mut defined: FxHashSet<Cow<'g, str>> = FxHashSet::default();
+        for binding in bindings() {
+            let mut attrs = binding_attrs(binding);
+            let first = attrs.next();
+            let single = attrs.next().is_none();
+            let first = first.and_then(static_name);
+            let target = literal_set(binding_value(binding)).filter(|t| t.has_token(TOKEN_REC));
+            if let (Some(name), Some(target), true) = (&first, target, single) {
                 if defined.contains(name) {
-                    self.demoted_rec.insert(target);
+                    self.demoted_rec.insert(target.start);
                 } else {
                     rec_sets.insert(name.clone(), target);
                 }
             }
             defined.extend(first);
         }
+        rec_sets
+    }
+
+    /// Children of a binding construct: plain `inherit x` looks `x` up outside, the
+    /// rest (values, names, `inherit (e)`, a `let` body) sees the new scope.
+    fn push_bindings(
+        &mut self,
+        node: Node<'g>,
+        outer: Option<usize>,
+        inner: Option<usize>,
+        stack: &mut Vec<Visit<'g>>,
+        undefined: &mut Vec<(TextRange, String)>,
+    ) {
+        let rec_sets = self.rec_sets(node);
         for child in node.children() {
-            if let Some(binding) = ast::AttrpathValue::cast(child.clone()) {
-                let attrs: Vec<Attr> = binding
-                    .attrpath()
-                    .map(|p| p.attrs().collect())
-                    .unwrap_or_default();
+            if child.kind() == NODE_ATTRPATH_VALUE && !rec_sets.is_empty() {
+                let attrs: Vec<Node<'g>> = binding_attrs(child).collect();
                 let target = attrs
                     .first()
-                    .and_then(|a| a.static_name())
-                    .and_then(|name| rec_sets.get(&name))
-                    .filter(|t| t.text_range().start() < child.text_range().start());
+                    .and_then(|a| static_name(*a))
+                    .and_then(|name| rec_sets.get(&name).copied())
+                    .filter(|t| t.start < child.start);
                 if let (Some(target), true) = (target, attrs.len() >= 2) {
-                    let entry = self.merged_into_rec.entry(target.clone()).or_default();
-                    entry.0.extend(attrs[1].static_name());
+                    let entry = self.merged_into_rec.entry(target.start).or_default();
+                    entry.0.extend(static_name(attrs[1]));
                     // Names are not references; dynamic names and the value are.
-                    entry.1.extend(
-                        attrs[1..]
-                            .iter()
-                            .filter(|a| !matches!(a, Attr::Ident(_)))
-                            .map(|a| a.syntax().clone()),
-                    );
-                    entry.1.extend(binding.value().map(|v| v.syntax().clone()));
+                    entry
+                        .1
+                        .extend(attrs[1..].iter().filter(|a| a.kind() != NODE_IDENT));
+                    entry.1.extend(binding_value(child));
                     continue;
                 }
             }
             if child.kind() == NODE_INHERIT {
-                self.checked.push(child.clone());
-                let Some(inherit) = ast::Inherit::cast(child.clone()) else {
-                    continue;
-                };
-                match inherit.from() {
-                    Some(from) => stack.push((from.syntax().clone(), inner)),
+                self.checked.push(child);
+                match child.child(NODE_INHERIT_FROM) {
+                    Some(from) => stack.push((from, inner)),
                     None => {
-                        for attr in inherit.attrs() {
-                            if let Some(name) = attr.static_name() {
+                        for attr in attrs_of(child) {
+                            if let Some(name) = static_name(attr) {
                                 if !self.defined(outer, &name) {
-                                    undefined.push((attr.syntax().text_range(), name));
+                                    undefined.push((attr.range(), name.into_owned()));
                                 }
                             }
-                            if let Attr::Dynamic(_) | Attr::Str(_) = attr {
-                                stack.push((attr.syntax().clone(), outer));
+                            if attr.kind() != NODE_IDENT {
+                                stack.push((attr, outer));
                             }
                         }
                     }
@@ -700,13 +938,29 @@ impl Resolver {
     }
 }
 
+/// Pushes the names a lambda's parameter binds: `x`, or the formals and the `@` name.
+fn lambda_names<'g>(lambda: Node<'g>, names: &mut Vec<Cow<'g, str>>) {
+    let param = lambda
+        .children()
+        .find(|c| matches!(c.kind(), NODE_IDENT_PARAM | NODE_PATTERN));
+    let Some(param) = param else {
+        return;
+    };
+    let name = |ident: Node<'g>| Cow::Borrowed(ident_name(ident));
+    if param.kind() == NODE_IDENT_PARAM {
+        names.extend(param.child(NODE_IDENT).map(name));
+        return;
+    }
+    for entry in param.children().filter(|c| c.kind() == NODE_PAT_ENTRY) {
+        names.extend(entry.child(NODE_IDENT).map(name));
+    }
+    let bind = param.child(NODE_PAT_BIND).and_then(|b| b.child(NODE_IDENT));
+    names.extend(bind.map(name));
+}
+
 /// Pushes the children of `node` to visit, leaving out identifiers that are names
 /// rather than variable references.
-fn push_children(
-    node: &SyntaxNode,
-    scope: Option<usize>,
-    stack: &mut Vec<(SyntaxNode, Option<usize>)>,
-) {
+fn push_children<'g>(node: Node<'g>, scope: Option<usize>, stack: &mut Vec<Visit<'g>>) {
     let names_only = matches!(
         node.kind(),
         NODE_ATTRPATH | NODE_INHERIT | NODE_PAT_ENTRY | NODE_PAT_BIND | NODE_IDENT_PARAM
@@ -719,34 +973,16 @@ fn push_children(
     }
 }
 
-/// The static names a `let` or `rec` set binds: first components of attribute paths
-/// and inherited names.
-fn binding_names(node: &SyntaxNode) -> HashSet<String> {
-    let mut names = HashSet::new();
-    let bindings: Box<dyn Iterator<Item = ast::Binding>> =
-        match node.kind() {
-            NODE_LET_IN => ast::LetIn::cast(node.clone())
-                .map_or(Box::new(std::iter::empty()), |n| n.bindings()),
-            NODE_LEGACY_LET => ast::LegacyLet::cast(node.clone())
-                .map_or(Box::new(std::iter::empty()), |n| n.bindings()),
-            _ => ast::AttrSet::cast(node.clone())
-                .map_or(Box::new(std::iter::empty()), |n| n.bindings()),
-        };
-    for binding in bindings {
-        match binding {
-            ast::Binding::AttrpathValue(b) => {
-                if let Some(name) = b
-                    .attrpath()
-                    .and_then(|p| p.attrs().next())
-                    .and_then(|a| a.static_name())
-                {
-                    names.insert(name);
-                }
+/// Pushes the static names a `let` or `rec` set binds: first components of attribute
+/// paths and inherited names.
+fn binding_names<'g>(node: Node<'g>, names: &mut Vec<Cow<'g, str>>) {
+    for binding in node.children() {
+        match binding.kind() {
+            NODE_ATTRPATH_VALUE => {
+                names.extend(binding_attrs(binding).next().and_then(static_name));
             }
-            ast::Binding::Inherit(i) => {
-                names.extend(i.attrs().filter_map(|a| a.static_name()));
-            }
+            NODE_INHERIT => names.extend(attrs_of(binding).filter_map(static_name)),
+            _ => {}
         }
     }
-    names
 }

@@ -1,0 +1,86 @@
+//! Parse throughput ratio vs rnix 0.15 on a shared, loaded machine:
+//! `cargo bench -p strata-analyzer --bench parse_ratio`.
+//!
+//! Criterion (`--bench parse`) measures one parser after the other, so a change in the
+//! machine's load between them skews the ratio. Here every round parses the whole
+//! corpus with each parser back to back, and the ratio is taken per round; the median
+//! over rounds is what we report.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 31;
+
+fn corpus() -> Vec<String> {
+    let dir = match std::env::var_os("STRATA_SHARED") {
+        Some(dir) => PathBuf::from(dir).join("corpus"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|dir| dir.join("shared/corpus"))
+            .find(|dir| dir.is_dir())
+            .expect("../shared/corpus beside the checkout"),
+    };
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "nix"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect()
+}
+
+fn time(files: &[String], parse: impl Fn(&str) -> usize) -> Duration {
+    let start = Instant::now();
+    let errors: usize = files.iter().map(|text| parse(text)).sum();
+    std::hint::black_box(errors);
+    start.elapsed()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: run once there.
+    let rounds = if std::env::args().any(|a| a == "--bench") {
+        ROUNDS
+    } else {
+        1
+    };
+    let files = corpus();
+    let mib = files.iter().map(String::len).sum::<usize>() as f64 / (1024.0 * 1024.0);
+    let full = |t: &str| strata_analyzer::syntax::parse(t).errors().len();
+    let syntax_only = |t: &str| strata_analyzer::syntax::parse_syntax_only(t).errors().len();
+    let rnix = |t: &str| rnix::Root::parse(t).errors().len();
+    // Warm-up: caches, allocator pools.
+    time(&files, full);
+    time(&files, rnix);
+    let (mut t_full, mut t_syntax, mut t_rnix) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut r_full, mut r_syntax) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let a = time(&files, full).as_secs_f64();
+        let b = time(&files, syntax_only).as_secs_f64();
+        let c = time(&files, rnix).as_secs_f64();
+        t_full.push(a);
+        t_syntax.push(b);
+        t_rnix.push(c);
+        r_full.push(c / a);
+        r_syntax.push(c / b);
+    }
+    let report = |name: &str, times: &mut [f64]| {
+        let t = median(times);
+        println!(
+            "{name:<20} median {:7.1} ms  {:6.2} MiB/s",
+            t * 1e3,
+            mib / t
+        );
+    };
+    println!("{rounds} rounds over {} files ({mib:.2} MiB)", files.len());
+    report("strata", &mut t_full);
+    report("strata_syntax_only", &mut t_syntax);
+    report("rnix", &mut t_rnix);
+    println!("strata / rnix throughput, median of per-round ratios:");
+    println!("  full parse (with checks) {:.2}x", median(&mut r_full));
+    println!("  tree only                {:.2}x", median(&mut r_syntax));
+}
