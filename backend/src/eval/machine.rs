@@ -15,6 +15,9 @@ use super::Settings;
 /// Native recursion budget: deeper nesting is reported as a stack overflow.
 const MAX_EVAL_DEPTH: usize = 60_000;
 
+/// Frames kept per error: enough for any real trace, bounded for runaway recursion.
+const MAX_TRACE_FRAMES: usize = 256;
+
 /// Evaluator state shared by the whole evaluation.
 pub struct Machine {
     pub settings: Settings,
@@ -286,7 +289,9 @@ impl Machine {
                     }
                     let last = self.thunk(&args[n - 1], &env);
                     match f {
-                        Value::Lambda(c) => {
+                        // With `--show-trace` every call keeps its native frame, so the
+                        // error path can name it (Nix has no tail calls either).
+                        Value::Lambda(c) if !self.settings.show_trace => {
                             // Tail call: reuse this native frame for the body.
                             let new_env = self.bind_lambda(&c, last, *pos)?;
                             e = c.def.body.clone();
@@ -427,6 +432,10 @@ impl Machine {
                 } else {
                     self.thunk_in_new(&st.value, &new_env)
                 };
+                new_env.vals.borrow_mut().push(v);
+            }
+            for src in &def.sources {
+                let v = Thunk::new(src, &new_env);
                 new_env.vals.borrow_mut().push(v);
             }
             let vals: EnvSlots = new_env.vals.borrow().clone();
@@ -598,14 +607,12 @@ impl Machine {
                     Err(e) => Err(e),
                 };
                 self.call_depth -= 1;
-                r.map_err(|mut e| {
-                    if self.settings.show_trace && e.trace.len() < 64 && !pos.is_none() {
-                        e.trace.push(Frame {
-                            pos,
-                            msg: format!("while calling {}", lambda_desc(&c.def)),
-                        });
+                r.map_err(|e| {
+                    if self.settings.show_trace {
+                        call_frames(e, &c.def, pos)
+                    } else {
+                        e
                     }
-                    e
                 })
             }
             Value::PrimOp(op) => {
@@ -1367,6 +1374,24 @@ fn lambda_desc(def: &LambdaDef) -> String {
     }
 }
 
+/// The frames Nix adds for a failed lambda call: the function, then where it was called.
+fn call_frames(mut e: Box<EvalError>, def: &LambdaDef, pos: Pos) -> Box<EvalError> {
+    if e.trace.len() >= MAX_TRACE_FRAMES {
+        return e;
+    }
+    e.trace.push(Frame {
+        pos: def.pos,
+        msg: format!("while calling {}", lambda_desc(def)),
+    });
+    if !pos.is_none() {
+        e.trace.push(Frame {
+            pos,
+            msg: "from call site".into(),
+        });
+    }
+    e
+}
+
 fn primop_frame(e: Box<EvalError>, name: &str, pos: Pos) -> Box<EvalError> {
     if pos.is_none() {
         return e;
@@ -1377,7 +1402,7 @@ fn primop_frame(e: Box<EvalError>, name: &str, pos: Pos) -> Box<EvalError> {
 impl EvalError {
     /// Adds a trace frame (frames are stored innermost first).
     pub fn with_frame(mut self: Box<Self>, pos: Pos, msg: impl Into<String>) -> Box<Self> {
-        if self.trace.len() < 256 {
+        if self.trace.len() < MAX_TRACE_FRAMES {
             self.trace.push(Frame {
                 pos,
                 msg: msg.into(),
