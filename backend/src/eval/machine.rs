@@ -18,6 +18,9 @@ const MAX_EVAL_DEPTH: usize = 60_000;
 /// Frames kept per error: enough for any real trace, bounded for runaway recursion.
 const MAX_TRACE_FRAMES: usize = 256;
 
+/// Tail calls of one loop remembered for `--show-trace` (the innermost ones).
+const MAX_TAIL_FRAMES: usize = 32;
+
 /// Evaluator state shared by the whole evaluation.
 pub struct Machine {
     pub settings: Settings,
@@ -222,12 +225,35 @@ impl Machine {
                 Pos::NONE,
             ));
         }
-        let r = self.eval_loop(e, env);
+        let r = if self.settings.show_trace {
+            self.eval_loop_traced(e, env)
+        } else {
+            self.eval_loop(e, env, None)
+        };
         self.eval_depth -= 1;
         r
     }
 
-    fn eval_loop(&mut self, e0: &Rc<Expr>, env0: &Rc<Env>) -> Result<Value> {
+    /// `eval_loop` remembering its last tail calls, which reuse the native frame, so an
+    /// error can still name them (`--show-trace` only: the plain path stays lean).
+    #[cold]
+    fn eval_loop_traced(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+        let mut tail_calls = std::collections::VecDeque::new();
+        self.eval_loop(e, env, Some(&mut tail_calls))
+            .map_err(|mut err| {
+                for (def, pos) in tail_calls.iter().rev() {
+                    err = call_frames(err, def, *pos);
+                }
+                err
+            })
+    }
+
+    fn eval_loop(
+        &mut self,
+        e0: &Rc<Expr>,
+        env0: &Rc<Env>,
+        mut tail_calls: Option<&mut std::collections::VecDeque<(Rc<LambdaDef>, Pos)>>,
+    ) -> Result<Value> {
         let mut e = e0.clone();
         let mut env = env0.clone();
         loop {
@@ -289,10 +315,14 @@ impl Machine {
                     }
                     let last = self.thunk(&args[n - 1], &env);
                     match f {
-                        // With `--show-trace` every call keeps its native frame, so the
-                        // error path can name it (Nix has no tail calls either).
-                        Value::Lambda(c) if !self.settings.show_trace => {
+                        Value::Lambda(c) => {
                             // Tail call: reuse this native frame for the body.
+                            if let Some(log) = tail_calls.as_deref_mut() {
+                                if log.len() == MAX_TAIL_FRAMES {
+                                    log.pop_front();
+                                }
+                                log.push_back((c.def.clone(), *pos));
+                            }
                             let new_env = self.bind_lambda(&c, last, *pos)?;
                             e = c.def.body.clone();
                             env = new_env;
