@@ -93,13 +93,13 @@ impl Machine {
         };
         let r = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, x) => {
-                let f = self.force(f);
-                match f {
-                    Ok(f) => self.call(f, x.clone(), Pos::NONE),
-                    Err(e) => Err(e),
-                }
-            }
+            ThunkState::Apply(c) => match self.force(&c.f) {
+                Ok(f) => match (self.call(f, c.x.clone(), Pos::NONE), &c.y) {
+                    (Ok(g), Some(y)) => self.call(g, y.clone(), Pos::NONE),
+                    (r, _) => r,
+                },
+                Err(e) => Err(e),
+            },
             _ => unreachable!("taken out above"),
         };
         match r {

@@ -72,15 +72,14 @@ impl Attrs {
         });
         Attrs { entries }
     }
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.entries
-            .binary_search_by(|a| (*a.name).cmp(name))
-            .ok()
-            .map(|i| &self.entries[i].value)
+        self.get_attr(name).map(|a| &a.value)
     }
+    #[inline]
     pub fn get_attr(&self, name: &str) -> Option<&Attr> {
         self.entries
-            .binary_search_by(|a| (*a.name).cmp(name))
+            .binary_search_by(|a| cmp_name(&a.name, name))
             .ok()
             .map(|i| &self.entries[i])
     }
@@ -90,6 +89,19 @@ impl Attrs {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// `str` ordering without a `memcmp` call: attribute names are short and lookups are
+/// the evaluator's most frequent comparison.
+#[inline]
+fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// A lambda together with the environment it closes over.
@@ -121,8 +133,9 @@ pub struct Thunk(pub RefCell<ThunkState>);
 pub enum ThunkState {
     /// An expression to evaluate in an environment.
     Pending(Rc<Expr>, Rc<Env>),
-    /// Apply a function to an argument (lazy results of builtins such as `map`).
-    Apply(Value, Value),
+    /// Apply a function to one or two arguments (lazy results of builtins such as `map`
+    /// and `mapAttrs`); boxed so that the common `Pending` thunk stays small.
+    Apply(Box<LazyCall>),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),
@@ -137,8 +150,22 @@ impl Thunk {
         )))))
     }
     pub fn apply(f: Value, x: Value) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, x)))))
+        Thunk::lazy_call(LazyCall { f, x, y: None })
     }
+    /// `f x y`, lazily, as one thunk.
+    pub fn apply2(f: Value, x: Value, y: Value) -> Value {
+        Thunk::lazy_call(LazyCall { f, x, y: Some(y) })
+    }
+    fn lazy_call(c: LazyCall) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(Box::new(c))))))
+    }
+}
+
+/// A pending application `f x` or `f x y`.
+pub struct LazyCall {
+    pub f: Value,
+    pub x: Value,
+    pub y: Option<Value>,
 }
 
 /// A lexical environment frame: slots resolved at lowering time.
