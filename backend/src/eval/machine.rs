@@ -93,13 +93,20 @@ impl Machine {
         };
         let r = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(c) => match self.force(&c.f) {
-                Ok(f) => match (self.call(f, c.x.clone(), Pos::NONE), &c.y) {
-                    (Ok(g), Some(y)) => self.call(g, y.clone(), Pos::NONE),
-                    (r, _) => r,
-                },
+            ThunkState::Apply(f, x) => match self.force(f) {
+                Ok(f) => self.call(f, x.clone(), Pos::NONE),
                 Err(e) => Err(e),
             },
+            ThunkState::Apply2(c) => {
+                let [f, x, y] = &**c;
+                match self.force(f) {
+                    Ok(f) => match self.call(f, x.clone(), Pos::NONE) {
+                        Ok(g) => self.call(g, y.clone(), Pos::NONE),
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                }
+            }
             _ => unreachable!("taken out above"),
         };
         match r {

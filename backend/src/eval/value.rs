@@ -133,9 +133,10 @@ pub struct Thunk(pub RefCell<ThunkState>);
 pub enum ThunkState {
     /// An expression to evaluate in an environment.
     Pending(Rc<Expr>, Rc<Env>),
-    /// Apply a function to one or two arguments (lazy results of builtins such as `map`
-    /// and `mapAttrs`); boxed so that the common `Pending` thunk stays small.
-    Apply(Box<LazyCall>),
+    /// Apply a function to an argument (lazy results of builtins such as `map`).
+    Apply(Value, Value),
+    /// `f x y` (`mapAttrs`): one thunk instead of two, boxed to keep thunks small.
+    Apply2(Box<[Value; 3]>),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),
@@ -150,22 +151,14 @@ impl Thunk {
         )))))
     }
     pub fn apply(f: Value, x: Value) -> Value {
-        Thunk::lazy_call(LazyCall { f, x, y: None })
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, x)))))
     }
     /// `f x y`, lazily, as one thunk.
     pub fn apply2(f: Value, x: Value, y: Value) -> Value {
-        Thunk::lazy_call(LazyCall { f, x, y: Some(y) })
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply2(Box::new(
+            [f, x, y],
+        ))))))
     }
-    fn lazy_call(c: LazyCall) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(Box::new(c))))))
-    }
-}
-
-/// A pending application `f x` or `f x y`.
-pub struct LazyCall {
-    pub f: Value,
-    pub x: Value,
-    pub y: Option<Value>,
 }
 
 /// A lexical environment frame: slots resolved at lowering time.
