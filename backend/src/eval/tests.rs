@@ -338,3 +338,15 @@ fn show_trace_names_lambdas_called_by_builtins() {
         "builtins.foldl' (acc: x: acc + x) 0 [ 1 2 \"x\" ]",
     ));
 }
+
+#[test]
+fn show_trace_names_the_imported_file() {
+    // Nix 2.8: "while evaluating the file '...':" when the failure is in evaluating an import.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("lib.nix");
+    std::fs::write(&file, "{ x = 1; } // (throw \"boom\")\n").expect("write");
+    let rendered = render_traced(&format!("(import {}).x", file.display()));
+    let want = format!("… while evaluating the file '{}':", file.display());
+    assert!(rendered.contains(&want), "{rendered}");
+    assert!(rendered.contains("error: boom"), "{rendered}");
+}
