@@ -119,6 +119,8 @@ pub struct AttrsDef {
     pub rec: bool,
     pub statics: Vec<StaticAttr>,
     pub dynamics: Vec<DynamicAttr>,
+    /// `rec` only: the `inherit (e)` sources, hidden frame slots after the statics.
+    pub sources: Vec<Rc<Expr>>,
     pub pos: Pos,
 }
 

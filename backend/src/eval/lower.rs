@@ -34,6 +34,9 @@ struct Pending {
     rec: bool,
     statics: Vec<(Rc<str>, PendingValue, Pos)>,
     dynamics: Vec<(ast::Expr, PendingValue, Pos)>,
+    /// The `e` of each `inherit (e) ...;`, evaluated once into a hidden slot that every
+    /// name of that clause selects from (as Nix shares it).
+    sources: Vec<ast::Expr>,
     pos: Pos,
 }
 
@@ -41,7 +44,8 @@ enum PendingValue {
     Expr(ast::Expr),
     Nested(Pending),
     Inherit(Rc<str>, Pos),
-    InheritFrom(ast::Expr, Rc<str>, Pos),
+    /// An index into `Pending::sources`, the name, its position.
+    InheritFrom(usize, Rc<str>, Pos),
 }
 
 impl<'a> Lowerer<'a> {
@@ -171,6 +175,7 @@ impl<'a> Lowerer<'a> {
                     rec: s.is_rec(),
                     statics: Vec::new(),
                     dynamics: Vec::new(),
+                    sources: Vec::new(),
                     pos,
                 };
                 self.collect_bindings(&mut p, s.bindings(), false)?;
@@ -230,6 +235,7 @@ impl<'a> Lowerer<'a> {
                     rec: true,
                     statics: Vec::new(),
                     dynamics: Vec::new(),
+                    sources: Vec::new(),
                     pos,
                 };
                 self.collect_bindings(&mut p, l.bindings(), false)?;
@@ -246,6 +252,7 @@ impl<'a> Lowerer<'a> {
                     rec: true,
                     statics: Vec::new(),
                     dynamics: Vec::new(),
+                    sources: Vec::new(),
                     pos,
                 };
                 self.collect_bindings(&mut p, l.bindings(), true)?;
@@ -257,9 +264,17 @@ impl<'a> Lowerer<'a> {
                     .collect();
                 self.scopes.push(Scope::Frame(names));
                 let r = (|| -> Result<Expr> {
-                    let mut bindings = Vec::with_capacity(p.statics.len());
+                    let src_base = p.statics.len() as u32;
+                    let mut bindings = Vec::with_capacity(p.statics.len() + p.sources.len());
                     for (name, v, _) in p.statics {
-                        bindings.push(self.lower_binding_value(v, Some(name), true)?);
+                        bindings.push(self.lower_binding_value(v, Some(name), true, src_base)?);
+                    }
+                    // Hidden slots after the named ones: the `inherit (e)` sources.
+                    for src in &p.sources {
+                        bindings.push(Binding {
+                            value: self.lower(src)?,
+                            outer: false,
+                        });
                     }
                     let body = self.lower_opt(l.body(), "body", pos)?;
                     Ok(Expr::Let {
@@ -561,6 +576,10 @@ impl<'a> Lowerer<'a> {
                     if inh.from().is_some() && from.is_none() {
                         return Err(self.missing("inherit source", self.pos(&inh)));
                     }
+                    let src = from.map(|f| {
+                        p.sources.push(f);
+                        p.sources.len() - 1
+                    });
                     for a in inh.attrs() {
                         let apos = self.pos(&a);
                         let Some(name) = a.static_name() else {
@@ -578,8 +597,8 @@ impl<'a> Lowerer<'a> {
                                 apos,
                             ));
                         }
-                        let v = match &from {
-                            Some(f) => PendingValue::InheritFrom(f.clone(), name.clone(), apos),
+                        let v = match src {
+                            Some(i) => PendingValue::InheritFrom(i, name.clone(), apos),
                             None => PendingValue::Inherit(name.clone(), apos),
                         };
                         p.statics.push((name, v, apos));
@@ -622,6 +641,7 @@ impl<'a> Lowerer<'a> {
                     rec: false,
                     statics: Vec::new(),
                     dynamics: Vec::new(),
+                    sources: Vec::new(),
                     pos: apos,
                 };
                 self.add_attr(&mut nested, &path[1..], value, false)?;
@@ -661,6 +681,7 @@ impl<'a> Lowerer<'a> {
                         rec: false,
                         statics: Vec::new(),
                         dynamics: Vec::new(),
+                        sources: Vec::new(),
                         pos: apos,
                     }),
                     apos,
@@ -697,6 +718,7 @@ impl<'a> Lowerer<'a> {
                     rec: s.is_rec(),
                     statics: Vec::new(),
                     dynamics: Vec::new(),
+                    sources: Vec::new(),
                     pos: spos,
                 };
                 self.collect_bindings(&mut nested, s.bindings(), false)?;
@@ -717,6 +739,7 @@ impl<'a> Lowerer<'a> {
         v: PendingValue,
         name: Option<Rc<str>>,
         in_frame: bool,
+        src_base: u32,
     ) -> Result<Binding> {
         Ok(match v {
             PendingValue::Expr(e) => Binding {
@@ -744,8 +767,12 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            PendingValue::InheritFrom(e, n, pos) => {
-                let from = self.lower(&e)?;
+            PendingValue::InheritFrom(i, n, pos) => {
+                // The source sits in a hidden slot of the innermost frame.
+                let from = Rc::new(Expr::Var {
+                    depth: 0,
+                    slot: src_base + i as u32,
+                });
                 Binding {
                     value: Rc::new(Expr::Select {
                         expr: from,
@@ -761,7 +788,20 @@ impl<'a> Lowerer<'a> {
 
     fn lower_pending(&mut self, mut p: Pending) -> Result<Expr> {
         p.statics.sort_by(|a, b| a.0.cmp(&b.0));
-        if p.rec {
+        let rec = p.rec;
+        // Non-recursive sets evaluate `inherit (e)` sources outside the set: they get a
+        // frame of their own around it (only when there are any).
+        let mut outer_sources = Vec::new();
+        if !rec {
+            for src in &p.sources {
+                outer_sources.push(Binding {
+                    value: self.lower(src)?,
+                    outer: true,
+                });
+            }
+        }
+        let wrap = !outer_sources.is_empty();
+        if rec {
             let names: HashMap<Rc<str>, u32> = p
                 .statics
                 .iter()
@@ -769,12 +809,14 @@ impl<'a> Lowerer<'a> {
                 .map(|(i, (n, _, _))| (n.clone(), i as u32))
                 .collect();
             self.scopes.push(Scope::Frame(names));
+        } else if wrap {
+            self.scopes.push(Scope::Frame(HashMap::new()));
         }
-        let rec = p.rec;
-        let r = (|| {
+        let src_base = if rec { p.statics.len() as u32 } else { 0 };
+        let r = (|| -> Result<Expr> {
             let mut statics = Vec::with_capacity(p.statics.len());
             for (name, v, pos) in p.statics {
-                let b = self.lower_binding_value(v, Some(name.clone()), rec)?;
+                let b = self.lower_binding_value(v, Some(name.clone()), rec, src_base)?;
                 statics.push(StaticAttr {
                     name,
                     value: b.value,
@@ -785,20 +827,34 @@ impl<'a> Lowerer<'a> {
             let mut dynamics = Vec::with_capacity(p.dynamics.len());
             for (n, v, pos) in p.dynamics {
                 let name = self.lower(&n)?;
-                let value = self.lower_binding_value(v, None, false)?.value;
+                let value = self.lower_binding_value(v, None, false, src_base)?.value;
                 dynamics.push(DynamicAttr { name, value, pos });
+            }
+            let mut sources = Vec::new();
+            if rec {
+                for src in &p.sources {
+                    sources.push(self.lower(src)?);
+                }
             }
             Ok(Expr::Attrs(Box::new(AttrsDef {
                 rec,
                 statics,
                 dynamics,
+                sources,
                 pos: p.pos,
             })))
         })();
-        if rec {
+        if rec || wrap {
             self.scopes.pop();
         }
-        r
+        let attrs = r?;
+        if wrap {
+            return Ok(Expr::Let {
+                bindings: outer_sources.into_boxed_slice(),
+                body: Rc::new(attrs),
+            });
+        }
+        Ok(attrs)
     }
 }
 

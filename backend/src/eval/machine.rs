@@ -15,6 +15,12 @@ use super::Settings;
 /// Native recursion budget: deeper nesting is reported as a stack overflow.
 const MAX_EVAL_DEPTH: usize = 60_000;
 
+/// Frames kept per error: enough for any real trace, bounded for runaway recursion.
+const MAX_TRACE_FRAMES: usize = 256;
+
+/// Tail calls of one loop remembered for `--show-trace` (the innermost ones).
+const MAX_TAIL_FRAMES: usize = 32;
+
 /// Evaluator state shared by the whole evaluation.
 pub struct Machine {
     pub settings: Settings,
@@ -91,10 +97,17 @@ impl Machine {
         };
         let r = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, x) => {
-                let f = self.force(f);
-                match f {
-                    Ok(f) => self.call(f, x.clone(), Pos::NONE),
+            ThunkState::Apply(f, x) => match self.force(f) {
+                Ok(f) => self.call(f, x.clone(), Pos::NONE),
+                Err(e) => Err(e),
+            },
+            ThunkState::Apply2(c) => {
+                let [f, x, y] = &**c;
+                match self.force(f) {
+                    Ok(f) => match self.call(f, x.clone(), Pos::NONE) {
+                        Ok(g) => self.call(g, y.clone(), Pos::NONE),
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 }
             }
@@ -223,12 +236,35 @@ impl Machine {
                 Pos::NONE,
             ));
         }
-        let r = self.eval_loop(e, env);
+        let r = if self.settings.show_trace {
+            self.eval_loop_traced(e, env)
+        } else {
+            self.eval_loop(e, env, None)
+        };
         self.eval_depth -= 1;
         r
     }
 
-    fn eval_loop(&mut self, e0: &Rc<Expr>, env0: &Rc<Env>) -> Result<Value> {
+    /// `eval_loop` remembering its last tail calls, which reuse the native frame, so an
+    /// error can still name them (`--show-trace` only: the plain path stays lean).
+    #[cold]
+    fn eval_loop_traced(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+        let mut tail_calls = std::collections::VecDeque::new();
+        self.eval_loop(e, env, Some(&mut tail_calls))
+            .map_err(|mut err| {
+                for (def, pos) in tail_calls.iter().rev() {
+                    err = call_frames(err, def, *pos);
+                }
+                err
+            })
+    }
+
+    fn eval_loop(
+        &mut self,
+        e0: &Rc<Expr>,
+        env0: &Rc<Env>,
+        mut tail_calls: Option<&mut std::collections::VecDeque<(Rc<LambdaDef>, Pos)>>,
+    ) -> Result<Value> {
         let mut e = e0.clone();
         let mut env = env0.clone();
         loop {
@@ -292,6 +328,12 @@ impl Machine {
                     match f {
                         Value::Lambda(c) => {
                             // Tail call: reuse this native frame for the body.
+                            if let Some(log) = tail_calls.as_deref_mut() {
+                                if log.len() == MAX_TAIL_FRAMES {
+                                    log.pop_front();
+                                }
+                                log.push_back((c.def.clone(), *pos));
+                            }
                             let new_env = self.bind_lambda(&c, last, *pos)?;
                             e = c.def.body.clone();
                             env = new_env;
@@ -431,6 +473,10 @@ impl Machine {
                 } else {
                     self.thunk_in_new(&st.value, &new_env)
                 };
+                new_env.vals.borrow_mut().push(v);
+            }
+            for src in &def.sources {
+                let v = Thunk::new(src, &new_env);
                 new_env.vals.borrow_mut().push(v);
             }
             let vals: EnvSlots = new_env.vals.borrow().clone();
@@ -602,14 +648,12 @@ impl Machine {
                     Err(e) => Err(e),
                 };
                 self.call_depth -= 1;
-                r.map_err(|mut e| {
-                    if self.settings.show_trace && e.trace.len() < 64 && !pos.is_none() {
-                        e.trace.push(Frame {
-                            pos,
-                            msg: format!("while calling {}", lambda_desc(&c.def)),
-                        });
+                r.map_err(|e| {
+                    if self.settings.show_trace {
+                        call_frames(e, &c.def, pos)
+                    } else {
+                        e
                     }
-                    e
                 })
             }
             Value::PrimOp(op) => {
@@ -1371,6 +1415,24 @@ fn lambda_desc(def: &LambdaDef) -> String {
     }
 }
 
+/// The frames Nix adds for a failed lambda call: the function, then where it was called.
+fn call_frames(mut e: Box<EvalError>, def: &LambdaDef, pos: Pos) -> Box<EvalError> {
+    if e.trace.len() >= MAX_TRACE_FRAMES {
+        return e;
+    }
+    e.trace.push(Frame {
+        pos: def.pos,
+        msg: format!("while calling {}", lambda_desc(def)),
+    });
+    if !pos.is_none() {
+        e.trace.push(Frame {
+            pos,
+            msg: "from call site".into(),
+        });
+    }
+    e
+}
+
 fn primop_frame(e: Box<EvalError>, name: &str, pos: Pos) -> Box<EvalError> {
     if pos.is_none() {
         return e;
@@ -1381,7 +1443,7 @@ fn primop_frame(e: Box<EvalError>, name: &str, pos: Pos) -> Box<EvalError> {
 impl EvalError {
     /// Adds a trace frame (frames are stored innermost first).
     pub fn with_frame(mut self: Box<Self>, pos: Pos, msg: impl Into<String>) -> Box<Self> {
-        if self.trace.len() < 256 {
+        if self.trace.len() < MAX_TRACE_FRAMES {
             self.trace.push(Frame {
                 pos,
                 msg: msg.into(),

@@ -248,3 +248,161 @@ fn sources_are_recorded_for_the_engine_and_path_hashes_checked() {
     assert!(err.starts_with("error: hash mismatch for"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Evaluates strictly and returns what `trace` wrote, one entry per call.
+fn traces_of(src: &str) -> Vec<String> {
+    let src = src.to_string();
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let mut ev = Evaluator::new(Settings::default());
+            let sink = seen.clone();
+            ev.machine.trace_sink = Box::new(move |s| sink.borrow_mut().push(s.to_string()));
+            let v = ev.eval_text(&src, "/").expect("evaluates");
+            ev.print(&v, true).expect("prints");
+            let out = seen.borrow().clone();
+            out
+        })
+        .expect("spawn")
+        .join()
+        .expect("evaluator thread")
+}
+
+#[test]
+fn inherit_from_evaluates_its_source_once() {
+    let src = r#"let
+      s = { inherit (builtins.trace "set" { a = 1; b = 2; c = 3; }) a b c; };
+      r = rec { inherit (builtins.trace "rec" { a = 1; b = 2; }) a b; d = a + b; };
+      l = let inherit (builtins.trace "let" { a = 1; b = 2; c = 3; }) a b c; in a + b + c;
+      n = { x.y = 1; x = { inherit (builtins.trace "nested" { p = 1; q = 2; }) p q; }; };
+    in [ (s.a + s.b + s.c) r.d l n ]"#;
+    expect![[r#"
+        [
+            "trace: set",
+            "trace: rec",
+            "trace: let",
+            "trace: nested",
+        ]
+    "#]]
+    .assert_debug_eq(&traces_of(src));
+    // Names still resolve where Nix resolves them: a `rec` source sees the set itself.
+    check("rec { inherit (s) a; s = { a = 5; }; }.a", expect!["5"]);
+    check(
+        "let inherit (s) a; s = { a = a0; }; a0 = 6; in a",
+        expect!["6"],
+    );
+    check(
+        "let s = { a = 7; }; in { inherit (s) a; s = 0; }.a",
+        expect!["7"],
+    );
+}
+
+/// The error as `--show-trace` renders it.
+fn render_traced(src: &str) -> String {
+    let src = src.to_string();
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            let settings = Settings {
+                show_trace: true,
+                ..Settings::default()
+            };
+            let mut ev = Evaluator::new(settings);
+            match ev.eval_text(&src, "/").and_then(|v| ev.print(&v, true)) {
+                Ok(s) => format!("unexpected success: {s}"),
+                Err(e) => e.render(true),
+            }
+        })
+        .expect("spawn")
+        .join()
+        .expect("evaluator thread")
+}
+
+#[test]
+fn show_trace_names_attributes_and_calls() {
+    // Nix 2.8 prints these frames (innermost first): the attribute 'y', 'g' with its
+    // call site, the attribute 'res'.
+    expect![[r#"
+        error:
+               … while evaluating the attribute 'res'
+                 at «string»:4:6:
+
+                    4| in { res = g { a = 1; b = 2; }; }
+                     |      ^
+
+               … from call site
+                 at «string»:4:12:
+
+                    4| in { res = g { a = 1; b = 2; }; }
+                     |            ^
+
+               … while calling 'g'
+                 at «string»:3:7:
+
+                    3|   g = { a, b }: (f a).y;
+                     |       ^
+
+               … while evaluating the attribute 'y'
+                 at «string»:2:12:
+
+                    2|   f = x: { y = x + "a"; };
+                     |            ^
+
+               error: cannot add a string to an integer
+
+               at «string»:2:18:
+
+                    2|   f = x: { y = x + "a"; };
+                     |                  ^
+    "#]].assert_eq(&render_traced(
+        "let\n  f = x: { y = x + \"a\"; };\n  g = { a, b }: (f a).y;\nin { res = g { a = 1; b = 2; }; }\n",
+    ));
+}
+
+#[test]
+fn show_trace_names_lambdas_called_by_builtins() {
+    // Nix 2.8: the anonymous lambda at its definition, then the call site in foldl'.
+    expect![[r#"
+        error:
+               … while calling the 'foldl'' builtin
+                 at «string»:1:1:
+
+                    1| builtins.foldl' (acc: x: acc + x) 0 [ 1 2 "x" ]
+                     | ^
+
+               … from call site
+                 at «string»:1:1:
+
+                    1| builtins.foldl' (acc: x: acc + x) 0 [ 1 2 "x" ]
+                     | ^
+
+               … while calling anonymous lambda
+                 at «string»:1:23:
+
+                    1| builtins.foldl' (acc: x: acc + x) 0 [ 1 2 "x" ]
+                     |                       ^
+
+               error: cannot add a string to an integer
+
+               at «string»:1:30:
+
+                    1| builtins.foldl' (acc: x: acc + x) 0 [ 1 2 "x" ]
+                     |                              ^
+    "#]]
+    .assert_eq(&render_traced(
+        "builtins.foldl' (acc: x: acc + x) 0 [ 1 2 \"x\" ]",
+    ));
+}
+
+#[test]
+fn show_trace_names_the_imported_file() {
+    // Nix 2.8: "while evaluating the file '...':" when the failure is in evaluating an import.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("lib.nix");
+    std::fs::write(&file, "{ x = 1; } // (throw \"boom\")\n").expect("write");
+    let rendered = render_traced(&format!("(import {}).x", file.display()));
+    let want = format!("… while evaluating the file '{}':", file.display());
+    assert!(rendered.contains(&want), "{rendered}");
+    assert!(rendered.contains("error: boom"), "{rendered}");
+}

@@ -72,15 +72,14 @@ impl Attrs {
         });
         Attrs { entries }
     }
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.entries
-            .binary_search_by(|a| (*a.name).cmp(name))
-            .ok()
-            .map(|i| &self.entries[i].value)
+        self.get_attr(name).map(|a| &a.value)
     }
+    #[inline]
     pub fn get_attr(&self, name: &str) -> Option<&Attr> {
         self.entries
-            .binary_search_by(|a| (*a.name).cmp(name))
+            .binary_search_by(|a| cmp_name(&a.name, name))
             .ok()
             .map(|i| &self.entries[i])
     }
@@ -90,6 +89,19 @@ impl Attrs {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// `str` ordering without a `memcmp` call: attribute names are short and lookups are
+/// the evaluator's most frequent comparison.
+#[inline]
+fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// A lambda together with the environment it closes over.
@@ -123,6 +135,8 @@ pub enum ThunkState {
     Pending(Rc<Expr>, Rc<Env>),
     /// Apply a function to an argument (lazy results of builtins such as `map`).
     Apply(Value, Value),
+    /// `f x y` (`mapAttrs`): one thunk instead of two, boxed to keep thunks small.
+    Apply2(Box<[Value; 3]>),
     /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
     Done(Value),
@@ -138,6 +152,12 @@ impl Thunk {
     }
     pub fn apply(f: Value, x: Value) -> Value {
         Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, x)))))
+    }
+    /// `f x y`, lazily, as one thunk.
+    pub fn apply2(f: Value, x: Value, y: Value) -> Value {
+        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply2(Box::new(
+            [f, x, y],
+        ))))))
     }
 }
 

@@ -159,7 +159,7 @@ fn map_attrs(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             .iter()
             .map(|e| Attr {
                 name: e.name.clone(),
-                value: Thunk::apply(Thunk::apply(f.clone(), s(&*e.name)), e.value.clone()),
+                value: Thunk::apply2(f.clone(), s(&*e.name), e.value.clone()),
                 pos: e.pos,
             })
             .collect(),
@@ -183,7 +183,7 @@ fn zip_attrs_with(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         entries: groups
             .into_iter()
             .map(|(name, vals)| Attr {
-                value: Thunk::apply(Thunk::apply(f.clone(), s(&*name)), Value::list(vals)),
+                value: Thunk::apply2(f.clone(), s(&*name), Value::list(vals)),
                 name,
                 pos: Pos::NONE,
             })

@@ -90,7 +90,13 @@ pub fn import_path(m: &mut Machine, path: &str, pos: Pos) -> Result<Value> {
     }
     let expr = crate::eval::load_file(m, &path, None, pos)?;
     let env = m.base_env.clone();
-    let v = m.eval(&expr, &env)?;
+    let v = m.eval(&expr, &env).map_err(|e| {
+        if pos.is_none() {
+            e
+        } else {
+            e.with_frame(Pos::NONE, format!("while evaluating the file '{path}':"))
+        }
+    })?;
     m.import_cache.insert(path, v.clone());
     Ok(v)
 }
