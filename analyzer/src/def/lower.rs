@@ -3,7 +3,7 @@
 //! Duplicates are reported by the parser's checks; here a duplicate's value is still
 //! lowered (as an anonymous dynamic binding) so the names it uses stay resolved.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{
     Attrpath, BindingValue, Bindings, Expr, ExprId, Literal, Module, ModuleSourceMap, Name, NameId,
@@ -21,6 +21,7 @@ pub fn lower(root: &SyntaxNode) -> (Module, ModuleSourceMap) {
     ctx.module.entry = Some(entry);
     ctx.module.exprs.shrink_to_fit();
     ctx.module.names.shrink_to_fit();
+    ctx.source_map.expr_map_rev.shrink_to_fit();
     (ctx.module, ctx.source_map)
 }
 
@@ -58,7 +59,7 @@ impl SetBuilder {
         SetBuilder {
             name_kind,
             entries: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             inherit_froms: Vec::new(),
             dynamics: Vec::new(),
         }
@@ -77,9 +78,9 @@ fn literal_set(expr: &ast::Expr) -> Option<ast::AttrSet> {
 impl LowerCtx {
     fn alloc_expr(&mut self, expr: Expr, range: Option<TextRange>) -> ExprId {
         let id = self.module.exprs.alloc(expr);
+        self.source_map.expr_map_rev.push(range);
         if let Some(r) = range {
             self.source_map.expr_map.insert(r, id);
-            self.source_map.expr_map_rev.insert(id, r);
         }
         id
     }

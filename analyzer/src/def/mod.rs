@@ -7,7 +7,7 @@ pub mod liveness;
 pub mod lower;
 pub mod scope;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub use crate::syntax::ast::{BinaryOp, UnaryOpKind};
 pub use arena::{Arena, Idx};
@@ -157,12 +157,14 @@ impl NameKind {
 pub struct ModuleSourceMap {
     /// Expression syntax node range to expression.
     pub expr_map: HashMap<TextRange, ExprId>,
-    /// Expression to the range of the node it came from (synthesized sets have none).
-    pub expr_map_rev: HashMap<ExprId, TextRange>,
+    /// Expression (by arena index) to the range of the node it came from (synthesized
+    /// sets have none); a vector, since every expression has a slot.
+    pub expr_map_rev: Vec<Option<TextRange>>,
     /// Range of a defining identifier/attribute to its name.
     pub name_map: HashMap<TextRange, NameId>,
-    /// Name to all ranges that define it (merged `a.b`/`a.c` give `a` two).
-    pub name_map_rev: HashMap<NameId, Vec<TextRange>>,
+    /// Name to all ranges that define it (merged `a.b`/`a.c` give `a` two); almost
+    /// always one, kept inline.
+    pub name_map_rev: HashMap<NameId, smallvec::SmallVec<[TextRange; 1]>>,
     /// Name to the range of its whole binding (`a = 1;`, `b ? 1`), used by quick fixes.
     pub binding_ranges: HashMap<NameId, TextRange>,
     /// `rec` keyword ranges of `rec { }` sets, by set expression.
@@ -176,7 +178,10 @@ impl ModuleSourceMap {
     }
     /// The node range of an expression.
     pub fn range_for_expr(&self, expr: ExprId) -> Option<TextRange> {
-        self.expr_map_rev.get(&expr).copied()
+        self.expr_map_rev
+            .get(expr.into_raw() as usize)
+            .copied()
+            .flatten()
     }
     /// The name defined at exactly this range.
     pub fn name_for_range(&self, range: TextRange) -> Option<NameId> {
@@ -190,7 +195,7 @@ impl ModuleSourceMap {
     }
     /// Every defining range of a name.
     pub fn ranges_for_name(&self, name: NameId) -> &[TextRange] {
-        self.name_map_rev.get(&name).map_or(&[], |v| v)
+        self.name_map_rev.get(&name).map_or(&[], |v| v.as_slice())
     }
     /// The name defined at a range containing `offset`, if any.
     pub fn name_at(&self, offset: TextSize) -> Option<NameId> {

@@ -4,7 +4,7 @@
 //! nesting; a name bound nowhere lexically may come from any enclosing `with` (innermost
 //! first), and otherwise must be a global builtin.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Arena, BindingValue, Bindings, Expr, ExprId, Idx, Module, NameId};
 use crate::builtins;
@@ -34,17 +34,21 @@ pub enum ScopeKind {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModuleScopes {
     scopes: Arena<ScopeData>,
-    scope_by_expr: HashMap<ExprId, ScopeId>,
+    /// By expression arena index: every expression reachable from the entry has one.
+    scope_by_expr: Vec<Option<ScopeId>>,
 }
 
 impl ModuleScopes {
     /// Builds the scope tree of a module.
     pub fn new(module: &Module) -> Self {
-        let mut this = ModuleScopes::default();
+        let mut this = ModuleScopes {
+            scopes: Arena::default(),
+            scope_by_expr: vec![None; module.exprs.len()],
+        };
         if let Some(entry) = module.entry {
             let root = this.scopes.alloc(ScopeData {
                 parent: None,
-                kind: ScopeKind::Definitions(HashMap::new()),
+                kind: ScopeKind::Definitions(HashMap::default()),
             });
             // An explicit stack: deeply nested input must not overflow ours.
             let mut stack = vec![(entry, root)];
@@ -62,10 +66,12 @@ impl ModuleScopes {
         scope: ScopeId,
         stack: &mut Vec<(ExprId, ScopeId)>,
     ) {
-        self.scope_by_expr.insert(expr, scope);
+        if let Some(slot) = self.scope_by_expr.get_mut(expr.into_raw() as usize) {
+            *slot = Some(scope);
+        }
         match &module.exprs[expr] {
             Expr::Lambda(param, pat, body) => {
-                let mut defs = HashMap::new();
+                let mut defs = HashMap::default();
                 if let Some(p) = param {
                     defs.insert(module.names[*p].text.clone(), *p);
                 }
@@ -144,7 +150,10 @@ impl ModuleScopes {
 
     /// The scope an expression is evaluated in.
     pub fn scope_for_expr(&self, expr: ExprId) -> Option<ScopeId> {
-        self.scope_by_expr.get(&expr).copied()
+        self.scope_by_expr
+            .get(expr.into_raw() as usize)
+            .copied()
+            .flatten()
     }
 
     /// The scope and its ancestors, innermost first.
@@ -220,7 +229,7 @@ pub struct NameResolution {
 impl NameResolution {
     /// Resolves every `Reference` of the module.
     pub fn new(module: &Module, scopes: &ModuleScopes) -> Self {
-        let mut resolved = HashMap::new();
+        let mut resolved = HashMap::default();
         for (id, e) in module.exprs.iter() {
             if let Expr::Reference(name) = e {
                 if let Some(scope) = scopes.scope_for_expr(id) {
