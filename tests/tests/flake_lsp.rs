@@ -2,6 +2,8 @@
 //! and see what the lock pins; rewrite `flake.lock` on disk, notify the server, and see the
 //! hover, hints and diagnostics follow.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 use strata_tests::lsp::{self, file_uri as uri, Client};
 use strata_tests::shared_dir;
@@ -90,14 +92,18 @@ fn hover_follows_flake_lock_on_disk() {
         hover.contains("followed by: `home-manager.inputs.nixpkgs`"),
         "{hover}"
     );
-    // The server asked (after `initialized`) to watch lock files.
-    let watched = s.server_requests().iter().any(|r| {
-        r["method"] == "client/registerCapability"
-            && r.to_string().contains("workspace/didChangeWatchedFiles")
-            && r.to_string().contains("flake.lock")
-    });
+    // The server asked (after `initialized`) to watch lock files. It registers
+    // asynchronously, so the request may come after the hover answer.
+    let registration = s.try_wait_for(
+        |r| {
+            r["method"] == "client/registerCapability"
+                && r.to_string().contains("workspace/didChangeWatchedFiles")
+                && r.to_string().contains("flake.lock")
+        },
+        Duration::from_secs(60),
+    );
     assert!(
-        watched,
+        registration.is_some(),
         "no watcher registration: {:?}",
         s.server_requests()
     );
