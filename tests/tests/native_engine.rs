@@ -252,3 +252,46 @@ fn evaluation_errors_carry_file_line_and_column() {
         .to_string_lossy()
         .ends_with("-broken.drv")));
 }
+
+/// A PATH holding every program of `/usr/bin` except Nix's: a machine without Nix.
+fn path_without_nix(dir: &Path) -> std::ffi::OsString {
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir("/usr/bin").unwrap() {
+        let name = entry.unwrap().file_name();
+        if !name.to_string_lossy().starts_with("nix") {
+            let _ = std::os::unix::fs::symlink(Path::new("/usr/bin").join(&name), dir.join(&name));
+        }
+    }
+    dir.as_os_str().to_owned()
+}
+
+#[test]
+fn without_nix_the_main_job_applies_through_the_native_engine() {
+    let s = Scratch::new();
+    let flake = s.path("flake");
+    copy_dir(&repo_root().join("examples/home"), &flake);
+    let config = format!("{}#homeConfigurations.demo", flake.display());
+    let profile = s.path("profiles/demo");
+    let out = Command::new(strata_bin())
+        .arg("--store-dir")
+        .arg(s.path("store"))
+        .arg("--state-dir")
+        .arg(s.path("state"))
+        .args(["apply", &config, "--profile", profile.to_str().unwrap()])
+        .env("PATH", path_without_nix(&s.path("bin")))
+        .env("STRATA_DEMO_HOME", s.path("home"))
+        .env_remove("STRATA_ELEVATE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Generation 1 points into the native store, and the home files are linked.
+    let target = std::fs::read_link(format!("{}-1-link", profile.display())).unwrap();
+    assert!(s.valid(target.to_str().unwrap()), "{}", target.display());
+    assert!(std::fs::read_dir(s.path("home")).unwrap().next().is_some());
+}
