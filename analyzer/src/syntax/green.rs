@@ -49,17 +49,35 @@ fn address(element: &Element) -> usize {
     }
 }
 
+/// The builder's stacks, kept empty between parses so the next parse on the same
+/// thread reuses their allocations. (Keeping the interning tables too was measured
+/// slower: a table sized for a large file makes every later small parse touch more
+/// memory.)
+#[derive(Default)]
+pub(crate) struct BuilderScratch {
+    last_of_kind: Vec<Option<GreenToken>>,
+    parents: Vec<(SyntaxKind, usize)>,
+    children: Vec<Element>,
+}
+
 impl<'t> TreeBuilder<'t> {
-    /// A builder for about `token_count` tokens.
-    pub(crate) fn new(token_count: usize) -> Self {
+    /// A builder for about `token_count` tokens, reusing `scratch`'s allocations.
+    pub(crate) fn with_scratch(token_count: usize, scratch: BuilderScratch) -> Self {
         // Most tokens and small nodes repeat: a quarter is plenty for distinct ones.
         let capacity = token_count / 4;
+        let BuilderScratch {
+            mut last_of_kind,
+            parents,
+            mut children,
+        } = scratch;
+        last_of_kind.resize(SyntaxKind::__LAST as usize + 1, None);
+        children.reserve(64);
         TreeBuilder {
-            last_of_kind: vec![None; SyntaxKind::__LAST as usize + 1],
+            last_of_kind,
             tokens: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
             nodes: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
-            parents: Vec::new(),
-            children: Vec::with_capacity(64),
+            parents,
+            children,
         }
     }
 
@@ -107,16 +125,29 @@ impl<'t> TreeBuilder<'t> {
         self.children.push(NodeOrToken::Node(node));
     }
 
-    /// The tree: the one node built at the top level.
-    pub(crate) fn finish(mut self, root_kind: SyntaxKind) -> GreenNode {
+    /// The tree, and the emptied tables to build the next one with.
+    pub(crate) fn finish_with_scratch(
+        mut self,
+        root_kind: SyntaxKind,
+    ) -> (GreenNode, BuilderScratch) {
         while !self.parents.is_empty() {
             self.finish_node();
         }
-        if let [NodeOrToken::Node(root)] = self.children.as_slice() {
-            return root.clone();
-        }
-        // Not reached for trees the parser builds (one root node); stay total anyway.
-        GreenNode::new(root_kind.into(), self.children.drain(..))
+        let root = if let [NodeOrToken::Node(root)] = self.children.as_slice() {
+            root.clone()
+        } else {
+            // Not reached for trees the parser builds (one root node); stay total anyway.
+            GreenNode::new(root_kind.into(), self.children.drain(..))
+        };
+        self.last_of_kind.fill(None);
+        self.children.clear();
+        self.parents.clear();
+        let scratch = BuilderScratch {
+            last_of_kind: self.last_of_kind,
+            parents: self.parents,
+            children: self.children,
+        };
+        (root, scratch)
     }
 
     /// The node of `kind` made of `children[first..]`, interned when small.

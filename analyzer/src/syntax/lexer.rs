@@ -40,13 +40,21 @@ pub struct Lexed {
 
 /// Splits `text` into tokens.
 pub fn lex(text: &str) -> Lexed {
+    lex_into(text, Vec::new())
+}
+
+/// Like [`lex`], but fills `tokens` (cleared first), so a caller lexing many files
+/// reuses one allocation.
+pub(crate) fn lex_into(text: &str, mut tokens: Vec<Token>) -> Lexed {
+    tokens.clear();
+    tokens.reserve(text.len() / 3);
     let mut lexer = Lexer {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         stack: vec![State::Initial],
         out: Lexed {
-            tokens: Vec::with_capacity(text.len() / 3),
+            tokens,
             errors: Vec::new(),
         },
     };

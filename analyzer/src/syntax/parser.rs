@@ -9,23 +9,46 @@
 
 use rowan::{GreenNode, TextRange, TextSize};
 
-use super::green::{Checkpoint, TreeBuilder};
+use std::cell::Cell;
+
+use super::green::{BuilderScratch, Checkpoint, TreeBuilder};
 use super::kind::SyntaxKind::{self, *};
-use super::lexer::{lex, Token};
+use super::lexer::{lex_into, Token};
 use super::SyntaxError;
 
 /// How deep expressions may nest before the parser gives up on the rest of the input.
 /// Deep enough for any real file; shallow enough for a 2 MiB thread stack in debug builds.
 pub const MAX_DEPTH: u32 = 1000;
 
+/// Allocations one parse leaves behind for the next on the same thread: the token
+/// list, the lookahead index and the tree builder's stacks.
+#[derive(Default)]
+struct Scratch {
+    tokens: Vec<Token>,
+    significant: Vec<u32>,
+    builder: BuilderScratch,
+}
+
+/// Token buffers longer than this are freed after a parse instead of kept.
+const MAX_KEPT_TOKENS: usize = 1 << 16;
+
+thread_local! {
+    static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
+}
+
 /// Parses `text` into a green tree and the syntax errors found on the way.
 pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
-    let lexed = lex(text);
-    let mut significant = Vec::with_capacity(lexed.tokens.len());
+    // `take` leaves an empty scratch behind, so a nested parse on this thread (none
+    // today) would simply allocate its own.
+    let scratch = SCRATCH.with(Cell::take);
+    let lexed = lex_into(text, scratch.tokens);
+    let mut significant = scratch.significant;
+    significant.clear();
+    significant.reserve(lexed.tokens.len());
     significant.extend(
         (0..lexed.tokens.len() as u32).filter(|&i| !lexed.tokens[i as usize].kind.is_trivia()),
     );
-    let builder = TreeBuilder::new(lexed.tokens.len());
+    let builder = TreeBuilder::with_scratch(lexed.tokens.len(), scratch.builder);
     let mut p = Parser {
         text,
         tokens: lexed.tokens,
@@ -42,7 +65,24 @@ pub(crate) fn parse_text(text: &str) -> (GreenNode, Vec<SyntaxError>) {
         gave_up: false,
     };
     p.root();
-    (p.builder.finish(NODE_ROOT), p.errors)
+    let (green, builder) = p.builder.finish_with_scratch(NODE_ROOT);
+    SCRATCH.with(|cell| {
+        cell.set(Scratch {
+            tokens: keep(p.tokens),
+            significant: keep(p.significant),
+            builder,
+        })
+    });
+    (green, p.errors)
+}
+
+/// `buffer`, unless it grew too large to keep around.
+fn keep<T>(buffer: Vec<T>) -> Vec<T> {
+    if buffer.capacity() <= MAX_KEPT_TOKENS {
+        buffer
+    } else {
+        Vec::new()
+    }
 }
 
 struct Parser<'t> {
