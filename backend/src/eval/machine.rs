@@ -894,9 +894,7 @@ impl Machine {
                     pos,
                 ));
             }
-            return Ok(Value::Path(Rc::from(
-                super::builtins::paths::canon_path(&out).as_str(),
-            )));
+            return Ok(Value::path(super::builtins::paths::canon_path(&out)));
         }
         Ok(Value::string_ctx(out, ctx))
     }
@@ -1041,9 +1039,7 @@ impl Machine {
                         pos,
                     ));
                 }
-                Ok(Value::Path(Rc::from(
-                    super::builtins::paths::canon_path(&s).as_str(),
-                )))
+                Ok(Value::path(super::builtins::paths::canon_path(&s)))
             }
             (Value::String(x), Value::String(y)) => {
                 let mut s = String::with_capacity(x.s.len() + y.s.len());

@@ -15,7 +15,8 @@ pub enum Value {
     Int(i64),
     Float(f64),
     String(Rc<NixString>),
-    Path(Rc<str>),
+    /// Behind a thin `Rc` (not `Rc<str>`) so that every `Value` is two words, not three.
+    Path(Rc<String>),
     Attrs(Rc<Attrs>),
     List(Rc<Vec<Value>>),
     Lambda(Rc<Closure>),
@@ -212,6 +213,9 @@ impl Value {
     }
     pub fn string_ctx(s: impl Into<String>, ctx: Context) -> Value {
         Value::String(Rc::new(NixString { s: s.into(), ctx }))
+    }
+    pub fn path(p: String) -> Value {
+        Value::Path(Rc::new(p))
     }
     pub fn attrs(a: Attrs) -> Value {
         Value::Attrs(Rc::new(a))
