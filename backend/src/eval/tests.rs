@@ -416,3 +416,13 @@ fn value_is_two_words() {
         2 * std::mem::size_of::<usize>()
     );
 }
+
+/// Thunks are the most numerous allocation: the state must stay within four words (so the
+/// `Rc` allocation is 48 bytes), which the `Cell` (no borrow flag) and two-word values allow.
+#[test]
+fn thunk_is_four_words() {
+    assert_eq!(
+        std::mem::size_of::<super::value::Thunk>(),
+        4 * std::mem::size_of::<usize>()
+    );
+}
