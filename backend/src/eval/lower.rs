@@ -415,7 +415,7 @@ impl<'a> Lowerer<'a> {
         match parts.as_slice() {
             [ast::PathPart::Literal(lit)] => {
                 let abs = super::builtins::paths::canon_path(&absolutize(lit));
-                Ok(Expr::Const(Value::Path(Rc::from(abs.as_str()))))
+                Ok(Expr::Const(Value::path(abs)))
             }
             _ => {
                 let mut out = Vec::new();
@@ -423,7 +423,7 @@ impl<'a> Lowerer<'a> {
                     match part {
                         ast::PathPart::Literal(lit) => {
                             let v = if i == 0 {
-                                Value::Path(Rc::from(absolutize(&lit).as_str()))
+                                Value::path(absolutize(&lit))
                             } else {
                                 Value::string(lit)
                             };

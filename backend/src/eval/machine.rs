@@ -81,19 +81,20 @@ impl Machine {
     }
 
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
-        let state = {
-            let mut s = t.0.borrow_mut();
-            match &*s {
-                ThunkState::Done(v) => return Ok(v.clone()),
-                ThunkState::Blackhole => {
-                    return Err(EvalError::new(
-                        ErrorKind::InfiniteRecursion,
-                        "infinite recursion encountered",
-                        Pos::NONE,
-                    ))
-                }
-                _ => std::mem::replace(&mut *s, ThunkState::Blackhole),
+        let state = match t.take() {
+            ThunkState::Done(v) => {
+                let r = v.clone();
+                t.set(ThunkState::Done(v));
+                return Ok(r);
             }
+            ThunkState::Blackhole => {
+                return Err(EvalError::new(
+                    ErrorKind::InfiniteRecursion,
+                    "infinite recursion encountered",
+                    Pos::NONE,
+                ))
+            }
+            s => s,
         };
         let r = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
@@ -115,12 +116,12 @@ impl Machine {
         };
         match r {
             Ok(v) => {
-                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                t.set(ThunkState::Done(v.clone()));
                 Ok(v)
             }
             Err(e) => {
                 // Like Nix, a failed thunk is re-evaluated when forced again.
-                *t.0.borrow_mut() = state;
+                t.set(state);
                 Err(e)
             }
         }
@@ -894,9 +895,7 @@ impl Machine {
                     pos,
                 ));
             }
-            return Ok(Value::Path(Rc::from(
-                super::builtins::paths::canon_path(&out).as_str(),
-            )));
+            return Ok(Value::path(super::builtins::paths::canon_path(&out)));
         }
         Ok(Value::string_ctx(out, ctx))
     }
@@ -1041,9 +1040,7 @@ impl Machine {
                         pos,
                     ));
                 }
-                Ok(Value::Path(Rc::from(
-                    super::builtins::paths::canon_path(&s).as_str(),
-                )))
+                Ok(Value::path(super::builtins::paths::canon_path(&s)))
             }
             (Value::String(x), Value::String(y)) => {
                 let mut s = String::with_capacity(x.s.len() + y.s.len());
@@ -1458,7 +1455,5 @@ impl EvalError {
 
 /// Keeps `ThunkState` constructors referenced from one place for lowering's use.
 pub fn pending(e: Rc<Expr>, env: Rc<Env>) -> Value {
-    Value::Thunk(Rc::new(Thunk(std::cell::RefCell::new(
-        ThunkState::Pending(e, env),
-    ))))
+    Value::Thunk(Thunk::cell(ThunkState::Pending(e, env)))
 }

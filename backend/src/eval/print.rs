@@ -6,7 +6,7 @@ use std::fmt::{self, Write};
 use std::rc::Rc;
 
 use super::source::ShowPos;
-use super::value::{ThunkState, Value};
+use super::value::Value;
 
 /// Formats a float like C++'s `ostream << double` (`%g`, 6 significant digits).
 pub fn format_float_g(f: f64) -> String {
@@ -121,10 +121,7 @@ pub fn write_attr_name(out: &mut String, name: &str) {
 /// Resolves an already-forced thunk to its value, without forcing anything.
 fn peek(v: &Value) -> Option<Value> {
     match v {
-        Value::Thunk(t) => match &*t.0.borrow() {
-            ThunkState::Done(v) => Some(v.clone()),
-            _ => None,
-        },
+        Value::Thunk(t) => t.done_value(),
         v => Some(v.clone()),
     }
 }
@@ -149,7 +146,7 @@ fn print_28(out: &mut String, v0: &Value, seen: &mut HashSet<usize>) {
     let v = v0;
     let Some(v) = peek(v) else {
         if let Value::Thunk(t) = v {
-            if matches!(&*t.0.borrow(), ThunkState::Blackhole) {
+            if t.is_blackhole() {
                 out.push_str("«potential infinite recursion»");
                 return;
             }
@@ -240,7 +237,7 @@ impl ErrPrinter {
     fn print(&mut self, v: &Value, depth: usize) {
         let Some(v) = peek(v) else {
             if let Value::Thunk(t) = v {
-                if matches!(&*t.0.borrow(), ThunkState::Blackhole) {
+                if t.is_blackhole() {
                     self.out.push_str("«potential infinite recursion»");
                     return;
                 }

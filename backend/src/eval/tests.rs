@@ -406,3 +406,23 @@ fn show_trace_names_the_imported_file() {
     assert!(rendered.contains(&want), "{rendered}");
     assert!(rendered.contains("error: boom"), "{rendered}");
 }
+
+/// Every list element, frame slot and attribute carries a `Value`: keep it two words, so a
+/// new variant with a fat payload (such as `Rc<str>`) does not grow them all by half.
+#[test]
+fn value_is_two_words() {
+    assert_eq!(
+        std::mem::size_of::<super::value::Value>(),
+        2 * std::mem::size_of::<usize>()
+    );
+}
+
+/// Thunks are the most numerous allocation: the state must stay within four words (so the
+/// `Rc` allocation is 48 bytes), which the `Cell` (no borrow flag) and two-word values allow.
+#[test]
+fn thunk_is_four_words() {
+    assert_eq!(
+        std::mem::size_of::<super::value::Thunk>(),
+        4 * std::mem::size_of::<usize>()
+    );
+}

@@ -1,6 +1,6 @@
 //! Runtime values. Everything is cheap to clone: compound values sit behind `Rc`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -15,7 +15,8 @@ pub enum Value {
     Int(i64),
     Float(f64),
     String(Rc<NixString>),
-    Path(Rc<str>),
+    /// Behind a thin `Rc` (not `Rc<str>`) so that every `Value` is two words, not three.
+    Path(Rc<String>),
     Attrs(Rc<Attrs>),
     List(Rc<Vec<Value>>),
     Lambda(Rc<Closure>),
@@ -126,8 +127,9 @@ pub struct PrimOpApp {
     pub args: Vec<Value>,
 }
 
-/// A lazily computed value, updated in place once forced.
-pub struct Thunk(pub RefCell<ThunkState>);
+/// A lazily computed value, updated in place once forced. A `Cell`, not a `RefCell`: the
+/// state is taken out and put back, so a thunk carries no borrow flag (8 bytes each).
+pub struct Thunk(Cell<ThunkState>);
 
 /// What a thunk holds over its life.
 pub enum ThunkState {
@@ -143,21 +145,45 @@ pub enum ThunkState {
 }
 
 impl Thunk {
+    /// A thunk in the given state, for builtins that tie knots through a cell.
+    pub fn cell(state: ThunkState) -> Rc<Thunk> {
+        Rc::new(Thunk(Cell::new(state)))
+    }
+    /// Replaces the state (the value once forced, or the work to retry after an error).
+    pub fn set(&self, state: ThunkState) {
+        self.0.set(state);
+    }
+    /// Takes the state out, leaving a black hole while it is evaluated.
+    pub fn take(&self) -> ThunkState {
+        self.0.replace(ThunkState::Blackhole)
+    }
+    /// The value if the thunk has been forced, without forcing it.
+    pub fn done_value(&self) -> Option<Value> {
+        let state = self.take();
+        let v = match &state {
+            ThunkState::Done(v) => Some(v.clone()),
+            _ => None,
+        };
+        self.0.set(state);
+        v
+    }
+    /// Whether the thunk is being evaluated right now.
+    pub fn is_blackhole(&self) -> bool {
+        let state = self.take();
+        let hole = matches!(state, ThunkState::Blackhole);
+        self.0.set(state);
+        hole
+    }
     #[allow(clippy::new_ret_no_self)]
     pub fn new(e: &Rc<Expr>, env: &Rc<Env>) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Pending(
-            e.clone(),
-            env.clone(),
-        )))))
+        Value::Thunk(Thunk::cell(ThunkState::Pending(e.clone(), env.clone())))
     }
     pub fn apply(f: Value, x: Value) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply(f, x)))))
+        Value::Thunk(Thunk::cell(ThunkState::Apply(f, x)))
     }
     /// `f x y`, lazily, as one thunk.
     pub fn apply2(f: Value, x: Value, y: Value) -> Value {
-        Value::Thunk(Rc::new(Thunk(RefCell::new(ThunkState::Apply2(Box::new(
-            [f, x, y],
-        ))))))
+        Value::Thunk(Thunk::cell(ThunkState::Apply2(Box::new([f, x, y]))))
     }
 }
 
@@ -212,6 +238,9 @@ impl Value {
     }
     pub fn string_ctx(s: impl Into<String>, ctx: Context) -> Value {
         Value::String(Rc::new(NixString { s: s.into(), ctx }))
+    }
+    pub fn path(p: String) -> Value {
+        Value::Path(Rc::new(p))
     }
     pub fn attrs(a: Attrs) -> Value {
         Value::Attrs(Rc::new(a))

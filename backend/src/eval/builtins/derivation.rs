@@ -1,6 +1,5 @@
 //! `derivation`, `derivationStrict` and `placeholder`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::hashing::{nix32, Algo};
@@ -52,7 +51,7 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let strict = Thunk::apply(strict_fn, Value::Attrs(drv_attrs.clone()));
     let cells: Vec<Rc<Thunk>> = outputs
         .iter()
-        .map(|_| Rc::new(Thunk(RefCell::new(ThunkState::Blackhole))))
+        .map(|_| Thunk::cell(ThunkState::Blackhole))
         .collect();
     let mut extra: Vec<Attr> = outputs
         .iter()
@@ -91,7 +90,7 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             super::attr("outputName", s(o.as_str())),
         ]);
         let v = update(&common, &Rc::new(own));
-        *cell.0.borrow_mut() = ThunkState::Done(v);
+        cell.set(ThunkState::Done(v));
     }
     m.force(&Value::Thunk(cells[0].clone()))
 }

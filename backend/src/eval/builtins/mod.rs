@@ -96,12 +96,10 @@ pub fn install(m: &mut Machine) {
         .map(|(n, v)| attr(n.strip_prefix("__").unwrap_or(n), v.clone()))
         .collect();
     // The set contains itself: build it through a thunk-free cycle.
-    let cell = Rc::new(super::value::Thunk(std::cell::RefCell::new(
-        super::value::ThunkState::Blackhole,
-    )));
+    let cell = super::value::Thunk::cell(super::value::ThunkState::Blackhole);
     entries.push(attr("builtins", Value::Thunk(cell.clone())));
     let set = Value::attrs(Attrs::from_unsorted(entries));
-    *cell.0.borrow_mut() = super::value::ThunkState::Done(set.clone());
+    cell.set(super::value::ThunkState::Done(set.clone()));
     drop(builtins_value);
     drop(builtins_attrs);
     globals.push((Rc::from("builtins"), set.clone()));

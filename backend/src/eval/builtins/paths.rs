@@ -236,7 +236,7 @@ fn find_file(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             canon_path(&format!("{base}/{rest}"))
         };
         if Path::new(&candidate).exists() {
-            return Ok(Value::Path(Rc::from(candidate.as_str())));
+            return Ok(Value::path(candidate));
         }
     }
     // A throw, so `tryEval <missing>` is false rather than fatal (as in Nix).
@@ -279,7 +279,7 @@ fn dir_of(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             Some(0) | None => "/".to_string(),
             Some(i) => p[..i].to_string(),
         };
-        return Ok(Value::Path(Rc::from(parent.as_str())));
+        return Ok(Value::path(parent));
     }
     let st = m.coerce_to_string(&v, false, false, pos)?;
     let out = match st.s.rfind('/') {

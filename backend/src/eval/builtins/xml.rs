@@ -131,9 +131,9 @@ fn print(
 ) -> Result<()> {
     let v = if strict { m.force(v)? } else { v.clone() };
     let v = match &v {
-        Value::Thunk(t) => match &*t.0.borrow() {
-            crate::eval::value::ThunkState::Done(x) => x.clone(),
-            _ => {
+        Value::Thunk(t) => match t.done_value() {
+            Some(x) => x,
+            None => {
                 w.empty("unevaluated", &[]);
                 return Ok(());
             }
