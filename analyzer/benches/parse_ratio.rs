@@ -6,28 +6,12 @@
 //! corpus with each parser back to back, and the ratio is taken per round; the median
 //! over rounds is what we report.
 
-use std::path::PathBuf;
+mod common;
+
+use common::corpus;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 31;
-
-fn corpus() -> Vec<String> {
-    let dir = match std::env::var_os("STRATA_SHARED") {
-        Some(dir) => PathBuf::from(dir).join("corpus"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .map(|dir| dir.join("shared/corpus"))
-            .find(|dir| dir.is_dir())
-            .expect("../shared/corpus beside the checkout"),
-    };
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "nix"))
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect()
-}
 
 fn time(files: &[String], parse: impl Fn(&str) -> usize) -> Duration {
     let start = Instant::now();
