@@ -353,22 +353,8 @@ pub fn load_schema(
             cache_key(&source.root, store_dir)
         ))
     });
-    if let Some(file) = &cache_file {
-        match read_cache(file) {
-            Ok(Some(mut schema)) => {
-                schema.root = root;
-                tracing::info!(
-                    kind = source.kind.name(),
-                    options = schema.options.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "option schema loaded from cache {}",
-                    file.display()
-                );
-                return (schema, SchemaOrigin::Cache);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("{e}"),
-        }
+    if let Some(schema) = from_cache(cache_file.as_deref(), source, "option schema", started) {
+        return (schema, SchemaOrigin::Cache);
     }
     let (schema, stats) = extract(&FsSource, &source.kind.config(&root));
     tracing::info!(
@@ -389,6 +375,34 @@ pub fn load_schema(
     (schema, SchemaOrigin::Extracted)
 }
 
+/// The cached schema in `file`, if any (a broken cache is logged and ignored).
+fn from_cache(
+    file: Option<&Path>,
+    source: &OptionSource,
+    what: &str,
+    started: Instant,
+) -> Option<Schema> {
+    let file = file?;
+    match read_cache(file) {
+        Ok(Some(mut schema)) => {
+            schema.root = source.root.to_string_lossy().into_owned();
+            tracing::info!(
+                kind = source.kind.name(),
+                options = schema.options.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "{what} loaded from cache {}",
+                file.display()
+            );
+            Some(schema)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    }
+}
+
 /// The schema of a source with the evaluated option tree merged in (home-manager trees,
 /// with the nixpkgs lib directory `nixpkgs_lib`), from the cache keyed by both trees when
 /// present. Falls back to the static schema ([`load_schema`]) for NixOS trees, without a
@@ -403,7 +417,6 @@ pub fn load_schema_evaluated(
         return load_schema(source, cache_dir, store_dir);
     };
     let started = Instant::now();
-    let root = source.root.to_string_lossy().into_owned();
     let cache_file = cache_dir.map(|d| {
         d.join(format!(
             "options-v{CACHE_VERSION}-{}-evaluated-v{}-{}-{}.json",
@@ -413,22 +426,13 @@ pub fn load_schema_evaluated(
             cache_key(lib, store_dir)
         ))
     });
-    if let Some(file) = &cache_file {
-        match read_cache(file) {
-            Ok(Some(mut schema)) => {
-                schema.root = root;
-                tracing::info!(
-                    kind = source.kind.name(),
-                    options = schema.options.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "evaluated option schema loaded from cache {}",
-                    file.display()
-                );
-                return (schema, SchemaOrigin::Cache);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("{e}"),
-        }
+    if let Some(schema) = from_cache(
+        cache_file.as_deref(),
+        source,
+        "evaluated option schema",
+        started,
+    ) {
+        return (schema, SchemaOrigin::Cache);
     }
     let (static_schema, static_origin) = load_schema(source, cache_dir, store_dir);
     let work_dir = cache_dir
