@@ -677,3 +677,48 @@ fn bench_responsiveness_during_apply() {
     }
     c.shutdown();
 }
+
+#[test]
+fn malformed_commands_are_refused_with_a_reason_and_change_nothing() {
+    let w = World::new();
+    let mut c = w.start();
+    let profile = w.home_profile();
+    let cases = [
+        ("strata.apply", json!([42]), "must be an object"),
+        ("strata.apply", json!([{}]), "needs"),
+        (
+            "strata.build",
+            json!([{"installable": 7}]),
+            "must be an object",
+        ),
+        (
+            "strata.rollback",
+            json!([{"to": "three"}]),
+            "must be an object",
+        ),
+        ("strata.nonsense", json!([]), ""),
+    ];
+    for (command, arguments, says) in cases {
+        let err = c
+            .request_result(
+                "workspace/executeCommand",
+                json!({"command": command, "arguments": arguments}),
+            )
+            .expect_err(command);
+        let message = err["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{command}: {err}");
+    }
+    assert!(
+        std::fs::symlink_metadata(&profile).is_err(),
+        "no profile made"
+    );
+    // The server is still up and answers a well-formed command.
+    let gens = c
+        .request_result(
+            "workspace/executeCommand",
+            json!({"command": "strata.generations", "arguments": [{"profile": profile}]}),
+        )
+        .unwrap();
+    assert_eq!(gens["generations"], json!([]), "{gens}");
+    c.shutdown();
+}
