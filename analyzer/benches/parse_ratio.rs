@@ -37,6 +37,18 @@ fn main() {
     let full = |t: &str| strata_analyzer::syntax::parse(t).errors().len();
     let syntax_only = |t: &str| strata_analyzer::syntax::parse_syntax_only(t).errors().len();
     let rnix = |t: &str| rnix::Root::parse(t).errors().len();
+    // Profiling aid: `STRATA_BENCH_ONLY=full|syntax|rnix` parses with one parser only,
+    // so `perf record` on this binary sees nothing else.
+    if let Ok(only) = std::env::var("STRATA_BENCH_ONLY") {
+        let parse: &dyn Fn(&str) -> usize = match only.as_str() {
+            "syntax" => &syntax_only,
+            "rnix" => &rnix,
+            _ => &full,
+        };
+        let total: f64 = (0..rounds).map(|_| time(&files, parse).as_secs_f64()).sum();
+        println!("{only}: {:.1} ms per round", total * 1e3 / rounds as f64);
+        return;
+    }
     // Warm-up: caches, allocator pools.
     time(&files, full);
     time(&files, rnix);

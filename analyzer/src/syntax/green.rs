@@ -5,8 +5,15 @@
 //! are sized from the token count up front and keep their keys (token text borrowed
 //! from the input; a node's kind and its children's addresses), so they never rehash
 //! by walking the stored trees, which was a large part of parse time.
+//!
+//! The tables do not own what they point at: every element the builder makes ends up
+//! in the tree being built, which keeps it alive until the builder is done. Owning
+//! table entries cost an atomic increment and decrement per distinct token and node
+//! (rowan's elements are `Arc`s), a measurable share of parse time.
 
-use rowan::{GreenNode, GreenToken, NodeOrToken};
+use std::ptr::NonNull;
+
+use rowan::{GreenNode, GreenNodeData, GreenToken, GreenTokenData, NodeOrToken};
 use rustc_hash::FxHashMap;
 
 use super::kind::SyntaxKind;
@@ -18,8 +25,8 @@ type Element = NodeOrToken<GreenNode, GreenToken>;
 const MAX_INTERNED_CHILDREN: usize = 3;
 
 /// A small node's identity: its kind and its (already interned) children by address.
-/// Equal addresses mean equal subtrees, and the addresses stay valid because the
-/// table's node keeps its children alive.
+/// Equal addresses mean equal subtrees: nothing the builder made is freed before it
+/// finishes (see [`TreeBuilder`]), so an address is never reused for another element.
 #[derive(PartialEq, Eq, Hash)]
 struct NodeKey {
     kind: SyntaxKind,
@@ -31,12 +38,19 @@ struct NodeKey {
 pub(crate) struct Checkpoint(usize);
 
 /// Builds a green tree from tokens and node boundaries.
+///
+/// Invariant that makes the borrowed pointers in `last_of_kind`, `tokens` and `nodes`
+/// valid: every element made here is pushed onto `children`, and leaves it only by
+/// moving into a node that is pushed onto `children` in turn; the only elements ever
+/// dropped before the builder finishes are the children `node` discards on an
+/// interning hit, which are extra references to elements the hit node holds. So every
+/// element made stays reachable from `children` (and finally from the root).
 pub(crate) struct TreeBuilder<'t> {
     /// The last token made of each kind: punctuation and keywords always hit here,
     /// whitespace often, without hashing.
-    last_of_kind: Vec<Option<GreenToken>>,
-    tokens: FxHashMap<(SyntaxKind, &'t str), GreenToken>,
-    nodes: FxHashMap<NodeKey, GreenNode>,
+    last_of_kind: Vec<Option<NonNull<GreenTokenData>>>,
+    tokens: FxHashMap<(SyntaxKind, &'t str), NonNull<GreenTokenData>>,
+    nodes: FxHashMap<NodeKey, NonNull<GreenNodeData>>,
     /// Open nodes: kind and index of their first child in `children`.
     parents: Vec<(SyntaxKind, usize)>,
     children: Vec<Element>,
@@ -55,7 +69,8 @@ fn address(element: &Element) -> usize {
 /// memory.)
 #[derive(Default)]
 pub(crate) struct BuilderScratch {
-    last_of_kind: Vec<Option<GreenToken>>,
+    /// All `None` between parses (the pointers die with the tree).
+    last_of_kind: Vec<Option<NonNull<GreenTokenData>>>,
     parents: Vec<(SyntaxKind, usize)>,
     children: Vec<Element>,
 }
@@ -70,6 +85,7 @@ impl<'t> TreeBuilder<'t> {
             parents,
             mut children,
         } = scratch;
+        last_of_kind.clear();
         last_of_kind.resize(SyntaxKind::__LAST as usize + 1, None);
         children.reserve(64);
         TreeBuilder {
@@ -84,15 +100,26 @@ impl<'t> TreeBuilder<'t> {
     /// Adds a token to the current node.
     pub(crate) fn token(&mut self, kind: SyntaxKind, text: &'t str) {
         let last = &mut self.last_of_kind[kind as usize];
-        let token = match last {
-            Some(token) if token.text() == text => token.clone(),
-            _ => {
-                let token = self
-                    .tokens
-                    .entry((kind, text))
-                    .or_insert_with(|| GreenToken::new(kind.into(), text))
-                    .clone();
-                *last = Some(token.clone());
+        if let Some(ptr) = *last {
+            // SAFETY: the token is alive (see the invariant on `TreeBuilder`).
+            let data = unsafe { ptr.as_ref() };
+            if data.text() == text {
+                self.children.push(NodeOrToken::Token(data.to_owned()));
+                return;
+            }
+        }
+        let token = match self.tokens.entry((kind, text)) {
+            std::collections::hash_map::Entry::Occupied(entry) => {
+                let ptr = *entry.get();
+                *last = Some(ptr);
+                // SAFETY: as above.
+                unsafe { ptr.as_ref() }.to_owned()
+            }
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let token = GreenToken::new(kind.into(), text);
+                let ptr = NonNull::from(&*token);
+                entry.insert(ptr);
+                *last = Some(ptr);
                 token
             }
         };
@@ -163,13 +190,15 @@ impl<'t> TreeBuilder<'t> {
         for (slot, child) in key.children.iter_mut().zip(children) {
             *slot = address(child);
         }
-        if let Some(node) = self.nodes.get(&key) {
-            let node = node.clone();
+        if let Some(ptr) = self.nodes.get(&key) {
+            // SAFETY: the node is alive (see the invariant on `TreeBuilder`), and it
+            // holds its children, so dropping these references to them frees nothing.
+            let node = unsafe { ptr.as_ref() }.to_owned();
             self.children.truncate(first);
             return node;
         }
         let node = GreenNode::new(kind.into(), self.children.drain(first..));
-        self.nodes.insert(key, node.clone());
+        self.nodes.insert(key, NonNull::from(&*node));
         node
     }
 }
