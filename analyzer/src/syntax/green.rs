@@ -2,19 +2,22 @@
 //!
 //! Like rowan, equal tokens and equal small nodes are stored once (an identifier or a
 //! `;` repeats thousands of times in a file). Unlike rowan's `NodeCache`, the tables
-//! are sized from the token count up front and keep their keys (token text borrowed
-//! from the input; a node's kind and its children's addresses), so they never rehash
-//! by walking the stored trees, which was a large part of parse time.
+//! are sized from the token count up front and keep each entry's hash, so they never
+//! rehash by walking the stored trees, which was a large part of parse time.
 //!
 //! The tables do not own what they point at: every element the builder makes ends up
 //! in the tree being built, which keeps it alive until the builder is done. Owning
 //! table entries cost an atomic increment and decrement per distinct token and node
-//! (rowan's elements are `Arc`s), a measurable share of parse time.
+//! (rowan's elements are `Arc`s), a measurable share of parse time. Because they hold
+//! no borrowed text, the tables' buffers are kept for the next parse on the thread:
+//! allocating them afresh made glibc consolidate the chunks the previous tree freed on
+//! every parse.
 
+use std::hash::Hasher;
 use std::ptr::NonNull;
 
 use rowan::{GreenNode, GreenNodeData, GreenToken, GreenTokenData, NodeOrToken};
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHasher;
 
 use super::kind::SyntaxKind;
 
@@ -24,13 +27,142 @@ type Element = NodeOrToken<GreenNode, GreenToken>;
 /// ones rarely repeat.
 const MAX_INTERNED_CHILDREN: usize = 3;
 
-/// A small node's identity: its kind and its (already interned) children by address.
-/// Equal addresses mean equal subtrees: nothing the builder made is freed before it
-/// finishes (see [`TreeBuilder`]), so an address is never reused for another element.
-#[derive(PartialEq, Eq, Hash)]
-struct NodeKey {
-    kind: SyntaxKind,
-    children: [usize; MAX_INTERNED_CHILDREN],
+/// Table buffers with more slots than this are freed after a parse instead of kept.
+const MAX_KEPT_SLOTS: usize = 1 << 16;
+
+/// One entry of an [`Interner`]: a stored element and its hash (`None`: empty).
+struct Slot<T> {
+    hash: u64,
+    element: Option<NonNull<T>>,
+}
+
+impl<T> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Slot<T> {}
+
+impl<T> Slot<T> {
+    const EMPTY: Self = Slot {
+        hash: 0,
+        element: None,
+    };
+}
+
+/// A hash set of elements of the tree being built (open addressing, linear probing),
+/// looked up by hash and an equality test on the stored element.
+pub(crate) struct Interner<T> {
+    /// A power of two long while in use; empty between parses.
+    slots: Vec<Slot<T>>,
+    len: usize,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            slots: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Interner<T> {
+    /// Empties the table and sizes it for about `expected` entries.
+    fn reset(&mut self, expected: usize) {
+        let size = (expected * 2).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(size, Slot::EMPTY);
+        self.len = 0;
+    }
+
+    /// Forgets every entry (they die with the tree), keeping a small enough buffer.
+    fn release(&mut self) {
+        self.len = 0;
+        if self.slots.capacity() > MAX_KEPT_SLOTS {
+            self.slots = Vec::new();
+        } else {
+            self.slots.clear();
+        }
+    }
+
+    /// The stored element with this hash that `eq` accepts, or the free slot to
+    /// insert it at.
+    ///
+    /// Safety: every stored element must be alive (see [`TreeBuilder`]).
+    unsafe fn find(&self, hash: u64, eq: impl Fn(&T) -> bool) -> Result<NonNull<T>, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            match slot.element {
+                None => return Err(i),
+                // SAFETY: the caller guarantees the element is alive.
+                Some(element) if slot.hash == hash && eq(unsafe { element.as_ref() }) => {
+                    return Ok(element)
+                }
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Stores `element` at the free slot `find` returned.
+    fn insert_at(&mut self, index: usize, hash: u64, element: NonNull<T>) {
+        self.slots[index] = Slot {
+            hash,
+            element: Some(element),
+        };
+        self.len += 1;
+        if self.len * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![Slot::EMPTY; size]);
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.element.is_some()) {
+            let mut i = slot.hash as usize & mask;
+            while self.slots[i].element.is_some() {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+}
+
+fn token_hash(kind: SyntaxKind, text: &str) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write_u16(kind as u16);
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+/// A small node's identity is its kind and its (already interned) children by
+/// address: equal addresses mean equal subtrees, since nothing the builder made is
+/// freed before it finishes (see [`TreeBuilder`]), so no address is reused.
+fn node_hash(kind: SyntaxKind, children: &[Element]) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write_u16(kind as u16);
+    for child in children {
+        hasher.write_usize(address(child));
+    }
+    hasher.finish()
+}
+
+fn node_matches(node: &GreenNodeData, kind: rowan::SyntaxKind, children: &[Element]) -> bool {
+    let theirs = node.children();
+    node.kind() == kind
+        && theirs.len() == children.len()
+        && theirs.zip(children).all(|(a, b)| {
+            let a = match a {
+                NodeOrToken::Node(n) => n as *const GreenNodeData as usize,
+                NodeOrToken::Token(t) => t as *const GreenTokenData as usize,
+            };
+            a == address(b)
+        })
 }
 
 /// A position in the builder to wrap later tokens and nodes in a node from.
@@ -45,12 +177,12 @@ pub(crate) struct Checkpoint(usize);
 /// dropped before the builder finishes are the children `node` discards on an
 /// interning hit, which are extra references to elements the hit node holds. So every
 /// element made stays reachable from `children` (and finally from the root).
-pub(crate) struct TreeBuilder<'t> {
+pub(crate) struct TreeBuilder {
     /// The last token made of each kind: punctuation and keywords always hit here,
     /// whitespace often, without hashing.
     last_of_kind: Vec<Option<NonNull<GreenTokenData>>>,
-    tokens: FxHashMap<(SyntaxKind, &'t str), NonNull<GreenTokenData>>,
-    nodes: FxHashMap<NodeKey, NonNull<GreenNodeData>>,
+    tokens: Interner<GreenTokenData>,
+    nodes: Interner<GreenNodeData>,
     /// Open nodes: kind and index of their first child in `children`.
     parents: Vec<(SyntaxKind, usize)>,
     children: Vec<Element>,
@@ -63,42 +195,47 @@ fn address(element: &Element) -> usize {
     }
 }
 
-/// The builder's stacks, kept empty between parses so the next parse on the same
-/// thread reuses their allocations. (Keeping the interning tables too was measured
-/// slower: a table sized for a large file makes every later small parse touch more
-/// memory.)
+/// The builder's stacks and tables, kept empty between parses so the next parse on
+/// the same thread reuses their allocations. (Each table is resized to the next file,
+/// so a small file after a large one still works in a small table.)
 #[derive(Default)]
 pub(crate) struct BuilderScratch {
     /// All `None` between parses (the pointers die with the tree).
     last_of_kind: Vec<Option<NonNull<GreenTokenData>>>,
+    tokens: Interner<GreenTokenData>,
+    nodes: Interner<GreenNodeData>,
     parents: Vec<(SyntaxKind, usize)>,
     children: Vec<Element>,
 }
 
-impl<'t> TreeBuilder<'t> {
+impl TreeBuilder {
     /// A builder for about `token_count` tokens, reusing `scratch`'s allocations.
     pub(crate) fn with_scratch(token_count: usize, scratch: BuilderScratch) -> Self {
-        // Most tokens and small nodes repeat: a quarter is plenty for distinct ones.
-        let capacity = token_count / 4;
         let BuilderScratch {
             mut last_of_kind,
+            mut tokens,
+            mut nodes,
             parents,
             mut children,
         } = scratch;
+        // Measured on the corpus: distinct tokens are about a quarter of all tokens,
+        // distinct small nodes about a third (the tables grow when a file has more).
+        tokens.reset(token_count / 4);
+        nodes.reset(token_count / 3);
         last_of_kind.clear();
         last_of_kind.resize(SyntaxKind::__LAST as usize + 1, None);
         children.reserve(64);
         TreeBuilder {
             last_of_kind,
-            tokens: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
-            nodes: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
+            tokens,
+            nodes,
             parents,
             children,
         }
     }
 
     /// Adds a token to the current node.
-    pub(crate) fn token(&mut self, kind: SyntaxKind, text: &'t str) {
+    pub(crate) fn token(&mut self, kind: SyntaxKind, text: &str) {
         let last = &mut self.last_of_kind[kind as usize];
         if let Some(ptr) = *last {
             // SAFETY: the token is alive (see the invariant on `TreeBuilder`).
@@ -108,17 +245,23 @@ impl<'t> TreeBuilder<'t> {
                 return;
             }
         }
-        let token = match self.tokens.entry((kind, text)) {
-            std::collections::hash_map::Entry::Occupied(entry) => {
-                let ptr = *entry.get();
+        let hash = token_hash(kind, text);
+        let raw_kind = kind.into();
+        // SAFETY: as above.
+        let found = unsafe {
+            self.tokens
+                .find(hash, |t| t.kind() == raw_kind && t.text() == text)
+        };
+        let token = match found {
+            Ok(ptr) => {
                 *last = Some(ptr);
                 // SAFETY: as above.
                 unsafe { ptr.as_ref() }.to_owned()
             }
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let token = GreenToken::new(kind.into(), text);
+            Err(index) => {
+                let token = GreenToken::new(raw_kind, text);
                 let ptr = NonNull::from(&*token);
-                entry.insert(ptr);
+                self.tokens.insert_at(index, hash, ptr);
                 *last = Some(ptr);
                 token
             }
@@ -167,10 +310,14 @@ impl<'t> TreeBuilder<'t> {
             GreenNode::new(root_kind.into(), self.children.drain(..))
         };
         self.last_of_kind.fill(None);
+        self.tokens.release();
+        self.nodes.release();
         self.children.clear();
         self.parents.clear();
         let scratch = BuilderScratch {
             last_of_kind: self.last_of_kind,
+            tokens: self.tokens,
+            nodes: self.nodes,
             parents: self.parents,
             children: self.children,
         };
@@ -183,22 +330,26 @@ impl<'t> TreeBuilder<'t> {
         if children.len() > MAX_INTERNED_CHILDREN {
             return GreenNode::new(kind.into(), self.children.drain(first..));
         }
-        let mut key = NodeKey {
-            kind,
-            children: [0; MAX_INTERNED_CHILDREN],
+        let hash = node_hash(kind, children);
+        let raw_kind = kind.into();
+        // SAFETY: the stored nodes are alive (see the invariant on `TreeBuilder`).
+        let found = unsafe {
+            self.nodes
+                .find(hash, |n| node_matches(n, raw_kind, children))
         };
-        for (slot, child) in key.children.iter_mut().zip(children) {
-            *slot = address(child);
+        match found {
+            Ok(ptr) => {
+                // SAFETY: as above; the node holds its children, so dropping these
+                // extra references to them frees nothing.
+                let node = unsafe { ptr.as_ref() }.to_owned();
+                self.children.truncate(first);
+                node
+            }
+            Err(index) => {
+                let node = GreenNode::new(raw_kind, self.children.drain(first..));
+                self.nodes.insert_at(index, hash, NonNull::from(&*node));
+                node
+            }
         }
-        if let Some(ptr) = self.nodes.get(&key) {
-            // SAFETY: the node is alive (see the invariant on `TreeBuilder`), and it
-            // holds its children, so dropping these references to them frees nothing.
-            let node = unsafe { ptr.as_ref() }.to_owned();
-            self.children.truncate(first);
-            return node;
-        }
-        let node = GreenNode::new(kind.into(), self.children.drain(first..));
-        self.nodes.insert(key, NonNull::from(&*node));
-        node
     }
 }

@@ -94,7 +94,7 @@ struct Parser<'t> {
     sig_pos: usize,
     /// Index of the next token not yet in the tree (possibly trivia).
     pos: usize,
-    builder: TreeBuilder<'t>,
+    builder: TreeBuilder,
     errors: Vec<SyntaxError>,
     depth: u32,
     /// Set once the nesting limit is hit: the rest of the input is one error node,
