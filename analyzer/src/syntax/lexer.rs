@@ -53,6 +53,7 @@ pub(crate) fn lex_into(text: &str, mut tokens: Vec<Token>) -> Lexed {
         bytes: text.as_bytes(),
         pos: 0,
         stack: vec![State::Initial],
+        no_path_until: 0,
         out: Lexed {
             tokens,
             errors: Vec::new(),
@@ -84,6 +85,9 @@ struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     stack: Vec<State>,
+    /// Tokens starting before this offset cannot be paths or URIs: it ends a run of
+    /// path characters followed by neither `/` nor `:` (see `pathless`).
+    no_path_until: usize,
     out: Lexed,
 }
 
@@ -372,7 +376,8 @@ impl<'a> Lexer<'a> {
 
         // `{PATH_SEG}\$\{` and `{HPATH_START}\$\{`: the segment up to the slash starts
         // an interpolated path; nothing else can match as long at the same place.
-        if is_path_char(b) || b == b'/' {
+        let pathless = self.pathless(i);
+        if !pathless && (is_path_char(b) || b == b'/') {
             let k = self.path_chars(i);
             if self.at(k) == b'/' && self.at(k + 1) == b'$' && self.at(k + 2) == b'{' {
                 return self.finish_path_start(TOKEN_PATH, k + 1 - i);
@@ -435,7 +440,7 @@ impl<'a> Lexer<'a> {
                 consider(j - i, TOKEN_FLOAT, None);
             }
         }
-        if is_path_char(b) || b == b'/' {
+        if !pathless && (is_path_char(b) || b == b'/') {
             if let Some(j) = self.match_path(i) {
                 let state = if self.bytes[j - 1] == b'/' {
                     State::InPathSlash
@@ -473,7 +478,7 @@ impl<'a> Lexer<'a> {
                 consider(j + 1 - i, TOKEN_PATH_SEARCH, None);
             }
         }
-        if b.is_ascii_alphabetic() {
+        if !pathless && b.is_ascii_alphabetic() {
             let mut j = i + 1;
             while is_uri_scheme_char(self.at(j)) {
                 j += 1;
@@ -516,12 +521,13 @@ impl<'a> Lexer<'a> {
     }
 
     /// The length of the identifier (or keyword) at `i` when no longer rule can match
-    /// there, so the path and URI rules need not be tried: the common case, checked in
-    /// one scan. A path or URI could only be longer if the identifier is followed by a
-    /// character that continues one (`.`, `+`, `/`, `:`): the other identifier
-    /// characters are consumed already, and a `'` or `_` inside the identifier stops
-    /// the URI scheme and path rules before any `:` or `/` they would need.
-    fn plain_ident(&self, i: usize) -> Option<usize> {
+    /// there, so the path and URI rules need not be tried: the common case. A path or
+    /// URI could only be longer if the identifier is followed by a character that
+    /// continues one (`.`, `+`, `/`, `:`): the other identifier characters are consumed
+    /// already, and a `'` or `_` inside the identifier stops the URI scheme and path
+    /// rules before any `:` or `/` they would need. Even then, [`Self::pathless`] often
+    /// rules both out (`lib.strings.concatMap`).
+    fn plain_ident(&mut self, i: usize) -> Option<usize> {
         if !is_id_start(self.bytes[i]) {
             return None;
         }
@@ -529,7 +535,29 @@ impl<'a> Lexer<'a> {
         while is_id_char(self.at(j)) {
             j += 1;
         }
-        (!matches!(self.at(j), b'.' | b'+' | b'/' | b':')).then_some(j - i)
+        let plain = !matches!(self.at(j), b'.' | b'+' | b'/' | b':') || self.pathless(i);
+        plain.then_some(j - i)
+    }
+
+    /// Whether no path, interpolated path start or URI can start at `i`. Each of them
+    /// needs a run of path characters from `i` followed by `/` (paths) or a run of URI
+    /// scheme characters, which are path characters too, followed by `:` (URIs). When
+    /// the run of path characters at `i` ends in neither, no suffix of that run can
+    /// start one either, so the answer is remembered up to the run's end: select chains
+    /// like `a.b.c.d` are then read in one pass, not once per identifier.
+    fn pathless(&mut self, i: usize) -> bool {
+        if i < self.no_path_until {
+            return true;
+        }
+        if !is_path_char(self.bytes[i]) {
+            return false;
+        }
+        let k = self.path_chars(i);
+        if matches!(self.at(k), b'/' | b':') {
+            return false;
+        }
+        self.no_path_until = k;
+        true
     }
 
     /// Emits the first piece of an interpolated path (`./` of `./${x}`, `~/` of `~/${x}`).
