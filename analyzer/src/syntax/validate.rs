@@ -10,6 +10,7 @@
 //! tree's tokens where possible.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use rowan::{GreenNodeData, GreenTokenData, NodeOrToken, TextRange, TextSize};
@@ -155,6 +156,35 @@ pub(crate) fn validate_green(root: &GreenNodeData) -> Vec<SyntaxError> {
     })
 }
 
+/// The walk's buffers, kept empty between runs so the next run on the same thread
+/// reuses their allocations: growing them afresh for every file cost reallocations,
+/// and each large allocation made glibc consolidate the chunks the previous parse's
+/// tree had freed.
+#[derive(Default)]
+struct Scratch {
+    scopes: Vec<(Option<usize>, Scope<'static>)>,
+    names: Vec<Cow<'static, str>>,
+    checked: Vec<Node<'static>>,
+    stack: Vec<Visit<'static>>,
+}
+
+/// Buffers with a larger capacity than this are freed after a run instead of kept.
+const MAX_KEPT: usize = 1 << 16;
+
+thread_local! {
+    static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
+}
+
+/// `buffer`, emptied, with another lifetime in its element type: the same allocation,
+/// since the element layout is the same (in-place collection). Too large: a new one.
+fn reuse<T, U>(mut buffer: Vec<T>) -> Vec<U> {
+    buffer.clear();
+    if buffer.capacity() > MAX_KEPT {
+        return Vec::new();
+    }
+    buffer.into_iter().map(|_| unreachable!("empty")).collect()
+}
+
 fn validate_node(root: Node<'_>) -> Vec<SyntaxError> {
     let mut v = Validator {
         root,
@@ -162,9 +192,19 @@ fn validate_node(root: Node<'_>) -> Vec<SyntaxError> {
         line_index: None,
         errors: Vec::new(),
     };
+    let scratch = SCRATCH.with(Cell::take);
+    let mut resolver = Resolver {
+        scopes: reuse(scratch.scopes),
+        names: reuse(scratch.names),
+        merged_into_rec: FxHashMap::default(),
+        demoted_rec: FxHashSet::default(),
+        checked: reuse(scratch.checked),
+        stack: reuse(scratch.stack),
+    };
     // One walk resolves variables and collects the nodes the other checks look at.
-    let checked = v.undefined_variables();
-    for node in checked {
+    v.undefined_variables(&mut resolver);
+    let checked = std::mem::take(&mut resolver.checked);
+    for &node in &checked {
         match node.kind() {
             NODE_LITERAL => v.literal(node),
             NODE_PATTERN => v.pattern(node),
@@ -177,6 +217,14 @@ fn validate_node(root: Node<'_>) -> Vec<SyntaxError> {
             _ => {}
         }
     }
+    SCRATCH.with(|cell| {
+        cell.set(Scratch {
+            scopes: reuse(resolver.scopes),
+            names: reuse(resolver.names),
+            checked: reuse(checked),
+            stack: reuse(resolver.stack),
+        })
+    });
     v.errors
 }
 
@@ -502,19 +550,13 @@ impl<'g> Validator<'g> {
         }
     }
 
-    fn undefined_variables(&mut self) -> Vec<Node<'g>> {
-        let mut resolver = Resolver {
-            scopes: Vec::new(),
-            names: Vec::new(),
-            merged_into_rec: FxHashMap::default(),
-            demoted_rec: FxHashSet::default(),
-            checked: Vec::new(),
-        };
+    /// Resolves every variable; `resolver.checked` is left holding the nodes the
+    /// other checks look at.
+    fn undefined_variables(&mut self, resolver: &mut Resolver<'g>) {
         let undefined = resolver.run(self.root);
         for (range, name) in undefined {
             self.error(range, format!("undefined variable '{name}'"));
         }
-        resolver.checked
     }
 }
 
@@ -741,6 +783,8 @@ struct Resolver<'g> {
     demoted_rec: FxHashSet<TextSize>,
     /// Nodes the other checks need (literals, patterns, bindings), met on the walk.
     checked: Vec<Node<'g>>,
+    /// The walk's work list (empty between runs).
+    stack: Vec<Visit<'g>>,
 }
 
 impl<'g> Resolver<'g> {
@@ -758,7 +802,6 @@ impl<'g> Resolver<'g> {
     }
 
     fn defined(&self, mut scope: Option<usize>, name: &str) -> bool {
-        let mut under_with = false;
         while let Some(i) = scope {
             let (parent, s) = &self.scopes[i];
             match s {
@@ -776,17 +819,19 @@ impl<'g> Resolver<'g> {
                         return true;
                     }
                 }
-                Scope::With => under_with = true,
+                // A `with` may bind any name: nothing outside it can change that.
+                Scope::With => return true,
             }
             scope = *parent;
         }
-        under_with || globals().contains(name)
+        globals().contains(name)
     }
 
     /// Walks the tree with an explicit stack; returns undefined variable uses.
     fn run(&mut self, root: Node<'g>) -> Vec<(TextRange, String)> {
         let mut undefined = Vec::new();
-        let mut stack: Vec<Visit<'g>> = vec![(root, None)];
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.push((root, None));
         while let Some((node, scope)) = stack.pop() {
             match node.kind() {
                 NODE_IDENT => {
@@ -850,6 +895,7 @@ impl<'g> Resolver<'g> {
             }
             push_children(node, scope, &mut stack);
         }
+        self.stack = stack;
         undefined.sort_by_key(|(r, _)| r.start());
         undefined
     }
