@@ -338,6 +338,26 @@ impl<'a> Lexer<'a> {
                 self.push(TOKEN_QUOTE, 1);
                 return;
             }
+            // Characters no longer rule can start with: no need to try them all.
+            b';' | b',' | b'(' | b')' | b'[' | b']' | b'@' | b'?' | b':' => {
+                let kind = match b {
+                    b';' => TOKEN_SEMICOLON,
+                    b',' => TOKEN_COMMA,
+                    b'(' => TOKEN_L_PAREN,
+                    b')' => TOKEN_R_PAREN,
+                    b'[' => TOKEN_L_BRACK,
+                    b']' => TOKEN_R_BRACK,
+                    b'@' => TOKEN_AT,
+                    b'?' => TOKEN_QUESTION,
+                    _ => TOKEN_COLON,
+                };
+                self.push(kind, 1);
+                return;
+            }
+            b'=' if self.at(i + 1) != b'=' => {
+                self.push(TOKEN_ASSIGN, 1);
+                return;
+            }
             b'\'' if self.at(i + 1) == b'\'' => {
                 let mut j = i + 2;
                 while self.at(j) == b' ' {
