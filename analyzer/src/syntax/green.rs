@@ -353,3 +353,87 @@ impl TreeBuilder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rowan::{GreenNodeData, GreenToken, GreenTokenData, NodeOrToken};
+
+    use super::{token_hash, Interner};
+    use crate::syntax::kind::SyntaxKind::{self, *};
+    use crate::syntax::parse_syntax_only;
+
+    /// The address of every token and small node under `node`, with its text.
+    fn elements(node: &GreenNodeData, out: &mut Vec<(String, bool, usize)>) {
+        for child in node.children() {
+            match child {
+                NodeOrToken::Node(n) => {
+                    if n.children().len() <= super::MAX_INTERNED_CHILDREN {
+                        out.push((n.to_string(), false, n as *const _ as usize));
+                    }
+                    elements(n, out);
+                }
+                NodeOrToken::Token(t) => {
+                    out.push((t.text().to_owned(), true, t as *const _ as usize))
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn equal_tokens_and_small_nodes_are_stored_once() {
+        let parse = parse_syntax_only("[ a b a (a) b (a) ]");
+        let mut seen = Vec::new();
+        elements(&parse.green, &mut seen);
+        let address = |text: &str, token: bool| {
+            let mut found: Vec<usize> = seen
+                .iter()
+                .filter(|(t, is_token, _)| t == text && *is_token == token)
+                .map(|(_, _, address)| *address)
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        };
+        // Each identifier and each `(a)` is one allocation however often it appears.
+        assert_eq!(address("a", true).len(), 1);
+        assert_eq!(address("b", true).len(), 1);
+        assert_eq!(address("(a)", false).len(), 1);
+        assert_ne!(address("a", true), address("b", true));
+        assert_eq!(parse.green.to_string(), "[ a b a (a) b (a) ]");
+    }
+
+    #[test]
+    fn interner_finds_every_entry_after_growing() {
+        let texts: Vec<String> = (0..2000).map(|i| format!("name{i}")).collect();
+        // Kept alive for as long as the table points at them, as the tree does.
+        let tokens: Vec<GreenToken> = texts
+            .iter()
+            .map(|t| GreenToken::new(TOKEN_IDENT.into(), t))
+            .collect();
+        let mut table = Interner::default();
+        table.reset(1);
+        let find = |table: &Interner<GreenTokenData>, kind: SyntaxKind, text: &str| {
+            let raw = kind.into();
+            // SAFETY: every stored token is in `tokens`, alive for the whole test.
+            unsafe {
+                table.find(token_hash(kind, text), |t| {
+                    t.kind() == raw && t.text() == text
+                })
+            }
+        };
+        for (text, token) in texts.iter().zip(&tokens) {
+            let index = find(&table, TOKEN_IDENT, text).expect_err("not stored yet");
+            table.insert_at(index, token_hash(TOKEN_IDENT, text), (&**token).into());
+        }
+        assert!(table.slots.len() >= 2048, "the table grew from 16 slots");
+        for (text, token) in texts.iter().zip(&tokens) {
+            let found = find(&table, TOKEN_IDENT, text).expect("stored");
+            assert!(std::ptr::eq(found.as_ptr(), &**token));
+        }
+        // Same text, other kind: a different token.
+        assert!(find(&table, TOKEN_STR_CONTENT, "name7").is_err());
+        table.release();
+        table.reset(1);
+        assert!(find(&table, TOKEN_IDENT, "name7").is_err());
+    }
+}
