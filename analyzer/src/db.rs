@@ -24,6 +24,20 @@ pub struct SourceFile {
     /// The full text.
     #[returns(ref)]
     pub text: String,
+    /// The previous text's tree and the edit since, set by [`RootDatabase::set_file`]:
+    /// `parse` reuses the tree when it can (the result is the same either way).
+    #[returns(ref)]
+    pub parse_hint: Option<ParseHint>,
+}
+
+/// What [`parse`] may start from: the tree of the file's previous text and the edit that
+/// turned that text into the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseHint {
+    /// The previous parse.
+    pub old: ParsedFile,
+    /// The previous text to the current one, as one edit.
+    pub edit: syntax::reparse::TextEdit,
 }
 
 /// A `flake.lock` as the server read it from disk: its text (for position conversions) and
@@ -146,11 +160,16 @@ impl RootDatabase {
         let ws = self.workspace();
         if let Some(file) = ws.files(self).get(path).copied() {
             if file.text(self) != &text {
+                let edit = syntax::reparse::TextEdit::diff(file.text(self), &text);
+                // Usually memoized already (diagnostics ran on the previous text); if not,
+                // it is itself reparsed from the hint before it.
+                let old = parse(self, file).clone();
                 file.set_text(self).to(text);
+                file.set_parse_hint(self).to(Some(ParseHint { old, edit }));
             }
             return file;
         }
-        let file = SourceFile::new(self, path.to_string(), text);
+        let file = SourceFile::new(self, path.to_string(), text, None);
         let mut files = ws.files(self).clone();
         files.insert(path.to_string(), file);
         ws.set_files(self).to(files);
@@ -213,7 +232,7 @@ impl RootDatabase {
     }
 }
 
-/// A parsed file: the green tree (thread-safe, cheap to clone) and the syntax errors.
+/// A parsed file: the green tree (thread-safe, cheap to clone) and its grammar errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedFile {
     green: GreenNode,
@@ -225,25 +244,63 @@ impl ParsedFile {
     pub fn syntax(&self) -> SyntaxNode {
         SyntaxNode::new_root(self.green.clone())
     }
-    /// Syntax errors and Nix's parse-time checks, as (range, message).
+    /// The green tree.
+    pub fn green(&self) -> &GreenNode {
+        &self.green
+    }
+    /// Grammar errors only; [`syntax_errors`] adds Nix's parse-time checks.
     pub fn errors(&self) -> &[(TextRange, String)] {
         &self.errors
     }
 }
 
-/// Parses a file.
+/// Parses a file: reuses the previous tree when the edit allows ([`syntax::reparse`]),
+/// else parses the whole text. Nix's parse-time checks are in [`syntax_errors`], so
+/// features that only need the tree never wait for them.
 #[salsa::tracked(returns(ref))]
 pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
-    let parse = syntax::parse(file.text(db));
+    let text = file.text(db);
+    if let Some(hint) = file.parse_hint(db) {
+        if hint.old.errors.is_empty() {
+            if let Some((green, how)) = syntax::reparse::reparse(&hint.old.green, &hint.edit, text)
+            {
+                tracing::trace!(?how, "reparsed incrementally");
+                return ParsedFile {
+                    green,
+                    errors: Arc::new([]),
+                };
+            }
+        }
+    }
+    let parse = syntax::parse_syntax_only(text);
     let errors: Vec<(TextRange, String)> = parse
         .errors()
         .iter()
         .map(|e| (e.range, e.message.to_string()))
         .collect();
     ParsedFile {
-        green: parse.syntax().green().into_owned(),
+        green: parse.green,
         errors: errors.into(),
     }
+}
+
+/// Every syntax error of a file: grammar errors and the checks Nix makes while parsing
+/// (duplicate attributes, undefined variables, ...), in source order, as `syntax::parse` gives them.
+#[salsa::tracked(returns(ref))]
+pub fn syntax_errors(db: &dyn Db, file: SourceFile) -> Arc<[(TextRange, String)]> {
+    let parsed = parse(db, file);
+    let mut errors: Vec<syntax::SyntaxError> = parsed
+        .errors()
+        .iter()
+        .map(|(range, message)| syntax::SyntaxError {
+            range: *range,
+            message: message.clone(),
+        })
+        .collect();
+    errors.extend(syntax::validate::validate_green(parsed.green()));
+    errors.sort_by_key(|e| (e.range.start(), e.range.end()));
+    errors.dedup();
+    errors.into_iter().map(|e| (e.range, e.message)).collect()
 }
 
 /// What a `flake.nix` declares (inputs, outputs, …), read from its syntax tree.

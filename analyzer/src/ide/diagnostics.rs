@@ -16,8 +16,7 @@ pub fn compute(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let parse = db::parse(db, file);
-    for (range, message) in parse.errors() {
+    for (range, message) in db::syntax_errors(db, file).iter() {
         let kind = if message.contains("already defined") {
             DiagnosticKind::DuplicateAttr
         } else if message.starts_with("undefined variable") {
@@ -79,7 +78,7 @@ pub fn compute(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
             format!("unused {what} `{}`", n.text),
         ));
     }
-    let root = parse.syntax();
+    let root = db::parse(db, file).syntax();
     for &w in &liveness.unused_withs {
         if let Some(range) = source_map.range_for_expr(w) {
             let header = root
