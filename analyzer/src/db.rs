@@ -327,14 +327,31 @@ pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
     Arc::new(LineIndex::new(file.text(db)))
 }
 
-/// The lowered module together with its source map.
+/// The lowered module together with its source map. Binding values come from
+/// [`lower_binding`], so an edit inside one binding re-lowers only that value.
 #[salsa::tracked(returns(ref))]
 pub fn module_with_source_map(
     db: &dyn Db,
     file: SourceFile,
 ) -> (Arc<Module>, Arc<ModuleSourceMap>) {
-    let (module, source_map) = lower::lower(&parse(db, file).syntax());
+    let fragments = |green: &GreenNode| lower_binding(db, BindingValue::new(db, green.clone()));
+    let (module, source_map) = lower::lower_with(&parse(db, file).syntax(), &fragments);
     (Arc::new(module), Arc::new(source_map))
+}
+
+/// A binding's value as a syntax tree (interned: equal text, equal key, in any file).
+#[salsa::interned(debug)]
+pub struct BindingValue<'db> {
+    /// The value's green node.
+    #[returns(ref)]
+    pub node: GreenNode,
+}
+
+/// One binding's value lowered on its own (position-independent, so it survives edits
+/// elsewhere in the file that move it).
+#[salsa::tracked(returns(clone))]
+pub fn lower_binding<'db>(db: &'db dyn Db, value: BindingValue<'db>) -> Arc<lower::Fragment> {
+    Arc::new(lower::lower_fragment(value.node(db)))
 }
 
 /// The lowered module; unchanged by edits to whitespace and comments (backdated).
@@ -511,7 +528,94 @@ mod tests {
         .map(|q| key(q, a))
         .collect();
         expected.sort();
-        assert_eq!(take(&log), expected);
+        let executed: Vec<String> = take(&log)
+            .into_iter()
+            .filter(|e| !e.starts_with("lower_binding(") && !e.starts_with("syntax_errors("))
+            .collect();
+        assert_eq!(executed, expected);
+    }
+
+    /// The names of the bindings' values lowered since the log was last taken.
+    fn lowered_values(log: &EventLog) -> usize {
+        take(log)
+            .iter()
+            .filter(|e| e.starts_with("lower_binding("))
+            .count()
+    }
+
+    #[test]
+    fn editing_one_binding_of_a_big_set_relowers_only_that_binding() {
+        let (mut db, log) = RootDatabase::with_event_log();
+        let bindings: String = (0..200).map(|i| format!("  p{i} = f {i};\n")).collect();
+        let text = format!("{{ f }}:\n{{\n{bindings}}}\n");
+        let a = db.set_file("/w/a.nix", text.clone());
+        run_all(&db, &[a]);
+        assert_eq!(lowered_values(&log), 200);
+        // Typing in one value (which moves every binding after it).
+        let edited = text.replace("p7 = f 7;", "p7 = f 7000;");
+        db.set_file("/w/a.nix", edited.clone());
+        let diags = diagnostics(&db, a);
+        assert_eq!(lowered_values(&log), 1);
+        // A new undefined name in that value is found; the module equals a full lowering.
+        db.set_file("/w/a.nix", edited.replace("p7 = f 7000;", "p7 = g 7000;"));
+        let after = diagnostics(&db, a);
+        assert_eq!(lowered_values(&log), 1);
+        assert_eq!(diags.len() + 1, after.len(), "{after:?}");
+        let (module, source_map) = module_with_source_map(&db, a);
+        let (full_module, full_map) = lower::lower(&parse(&db, a).syntax());
+        assert_eq!(**module, full_module);
+        assert_eq!(**source_map, full_map);
+    }
+
+    #[test]
+    fn lowering_by_binding_equals_lowering_the_whole_file_on_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|d| d.join("shared/corpus/nixpkgs-lib/lib"))
+            .find(|d| d.is_dir())
+            .expect("../shared/corpus beside the checkout");
+        let mut db = RootDatabase::new();
+        let mut checked = 0;
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "nix") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = db.set_file(&path.to_string_lossy(), text);
+            let (module, source_map) = module_with_source_map(&db, file);
+            let (full_module, full_map) = lower::lower(&parse(&db, file).syntax());
+            assert_eq!(**module, full_module, "{path:?}");
+            assert_eq!(**source_map, full_map, "{path:?}");
+            checked += 1;
+        }
+        assert!(checked > 20, "{checked} files");
+    }
+
+    #[test]
+    fn parse_reuses_the_previous_tree_and_equals_a_full_parse() {
+        let mut db = RootDatabase::new();
+        let text = "{ a = foo bar; b = [ 1 2 ]; c = x: { inherit x; }; }";
+        let a = db.set_file("/w/a.nix", text.into());
+        parse(&db, a);
+        for next in [
+            "{ a = fooo bar; b = [ 1 2 ]; c = x: { inherit x; }; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x; }; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x y; }; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x y; }; a = 1; }",
+            "{ a = fooo bar; b = [ 1 (2) ; c = x: { inherit x y; }; a = 1; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x y; }; a = 1; }",
+        ] {
+            db.set_file("/w/a.nix", next.into());
+            let full = syntax::parse(next);
+            assert!(parse(&db, a).green() == &full.green, "{next}");
+            let errors: Vec<(TextRange, String)> = full
+                .errors()
+                .iter()
+                .map(|e| (e.range, e.message.clone()))
+                .collect();
+            assert_eq!(&syntax_errors(&db, a)[..], &errors[..], "{next}");
+        }
     }
 
     #[test]
