@@ -334,7 +334,8 @@ pub fn module_with_source_map(
     db: &dyn Db,
     file: SourceFile,
 ) -> (Arc<Module>, Arc<ModuleSourceMap>) {
-    let fragments = |green: &GreenNode| lower_binding(db, BindingValue::new(db, green.clone()));
+    let fragments =
+        |green: &GreenNode| lower_binding(db, BindingValue::new(db, BindingKey(green.clone())));
     let (module, source_map) = lower::lower_with(&parse(db, file).syntax(), &fragments);
     (Arc::new(module), Arc::new(source_map))
 }
@@ -344,14 +345,55 @@ pub fn module_with_source_map(
 pub struct BindingValue<'db> {
     /// The value's green node.
     #[returns(ref)]
-    pub node: GreenNode,
+    pub node: BindingKey,
+}
+
+/// A green node compared by content, but hashed by its kind, length and first few tokens
+/// only (hashing the whole subtree of every binding after every edit cost more than
+/// lowering it), and compared by address first (an edit keeps untouched subtrees).
+#[derive(Debug, Clone, Eq)]
+pub struct BindingKey(pub GreenNode);
+
+impl PartialEq for BindingKey {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq::<rowan::GreenNodeData>(&*self.0, &*other.0) || self.0 == other.0
+    }
+}
+
+impl std::hash::Hash for BindingKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        use rowan::NodeOrToken;
+        /// Enough to tell apart the values of a package set (`callPackage ./path { }`).
+        const TOKENS: usize = 12;
+        self.0.kind().hash(state);
+        self.0.text_len().hash(state);
+        // The first tokens in source order.
+        let mut stack = vec![self.0.children()];
+        let mut seen = 0;
+        while let Some(children) = stack.last_mut() {
+            match children.next() {
+                None => {
+                    stack.pop();
+                }
+                Some(NodeOrToken::Node(n)) => stack.push(n.children()),
+                Some(NodeOrToken::Token(t)) => {
+                    t.kind().hash(state);
+                    t.text().hash(state);
+                    seen += 1;
+                    if seen == TOKENS {
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One binding's value lowered on its own (position-independent, so it survives edits
 /// elsewhere in the file that move it).
 #[salsa::tracked(returns(clone))]
 pub fn lower_binding<'db>(db: &'db dyn Db, value: BindingValue<'db>) -> Arc<lower::Fragment> {
-    Arc::new(lower::lower_fragment(value.node(db)))
+    Arc::new(lower::lower_fragment(&value.node(db).0))
 }
 
 /// The lowered module; unchanged by edits to whitespace and comments (backdated).
