@@ -27,6 +27,9 @@ pub struct Fragment {
     source_map: ModuleSourceMap,
 }
 
+/// Where [`lower_with`] gets a binding value's fragment from.
+pub type FragmentSource<'f> = &'f dyn Fn(&GreenNode) -> Arc<Fragment>;
+
 /// Lowers one expression (a binding's value) into a [`Fragment`].
 pub fn lower_fragment(expr: &GreenNode) -> Fragment {
     let root = SyntaxNode::new_root(expr.clone());
@@ -42,16 +45,13 @@ pub fn lower_fragment(expr: &GreenNode) -> Fragment {
 /// Lowers a file like [`lower`], taking the values of `name = value;` bindings from
 /// `fragments` (a cache keyed by the value's green node), so an edit re-lowers one value
 /// and copies the others. The result is exactly what [`lower`] gives.
-pub fn lower_with(
-    root: &SyntaxNode,
-    fragments: &dyn Fn(&GreenNode) -> Arc<Fragment>,
-) -> (Module, ModuleSourceMap) {
+pub fn lower_with(root: &SyntaxNode, fragments: FragmentSource<'_>) -> (Module, ModuleSourceMap) {
     lower_root(root, Some(fragments))
 }
 
 fn lower_root(
     root: &SyntaxNode,
-    fragments: Option<&dyn Fn(&GreenNode) -> Arc<Fragment>>,
+    fragments: Option<FragmentSource<'_>>,
 ) -> (Module, ModuleSourceMap) {
     let mut ctx = LowerCtx {
         fragments,
@@ -70,7 +70,7 @@ fn lower_root(
 struct LowerCtx<'f> {
     module: Module,
     source_map: ModuleSourceMap,
-    fragments: Option<&'f dyn Fn(&GreenNode) -> Arc<Fragment>>,
+    fragments: Option<FragmentSource<'f>>,
 }
 
 /// Bindings being collected for one set or `let`, before merging is complete.
