@@ -106,10 +106,7 @@ impl DiagnosticsQueue {
     /// until [`DIAGNOSTICS_DEBOUNCE`] has passed since the last edit.
     fn pause(&self) -> Option<Duration> {
         let (before, last) = *self.pushes.lock().unwrap();
-        let last = last?;
-        let burst = before.is_some_and(|b| last.duration_since(b) < DIAGNOSTICS_DEBOUNCE);
-        let quiet = last.elapsed();
-        (burst && quiet < DIAGNOSTICS_DEBOUNCE).then(|| DIAGNOSTICS_DEBOUNCE - quiet)
+        pause_after(before, last, Instant::now())
     }
     fn take(&self) -> Vec<Url> {
         let mut v = std::mem::take(&mut *self.pending.lock().unwrap());
@@ -364,6 +361,14 @@ impl StrataServer {
         }
         self.queue.push(uri);
     }
+}
+
+/// [`DiagnosticsQueue::pause`] at time `now`, given the times of the last two pushes.
+fn pause_after(before: Option<Instant>, last: Option<Instant>, now: Instant) -> Option<Duration> {
+    let last = last?;
+    let burst = before.is_some_and(|b| last.duration_since(b) < DIAGNOSTICS_DEBOUNCE);
+    let quiet = now.saturating_duration_since(last);
+    (burst && quiet < DIAGNOSTICS_DEBOUNCE).then(|| DIAGNOSTICS_DEBOUNCE - quiet)
 }
 
 /// Reads files that open documents import and adds them to the database (IO stays here).
@@ -794,5 +799,26 @@ impl LanguageServer for StrataServer {
         let result = self.jobs.execute(&self.client, &settings, params).await;
         self.republish_apply_diagnostics().await;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_edit_is_analysed_at_once_and_a_burst_waits_for_a_pause() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // The first edit, and an edit long after the previous one: no wait.
+        assert_eq!(pause_after(None, Some(t0), t0), None);
+        assert_eq!(pause_after(Some(t0), Some(t0 + ms(200)), t0 + ms(200)), None);
+        // Two edits 5 ms apart: wait until 15 ms have passed since the last one.
+        let last = t0 + ms(5);
+        assert_eq!(pause_after(Some(t0), Some(last), last), Some(ms(15)));
+        assert_eq!(pause_after(Some(t0), Some(last), last + ms(10)), Some(ms(5)));
+        assert_eq!(pause_after(Some(t0), Some(last), last + ms(15)), None);
+        // Nothing pushed yet.
+        assert_eq!(pause_after(None, None, t0), None);
     }
 }
