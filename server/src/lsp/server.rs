@@ -812,11 +812,17 @@ mod tests {
         let ms = Duration::from_millis;
         // The first edit, and an edit long after the previous one: no wait.
         assert_eq!(pause_after(None, Some(t0), t0), None);
-        assert_eq!(pause_after(Some(t0), Some(t0 + ms(200)), t0 + ms(200)), None);
+        assert_eq!(
+            pause_after(Some(t0), Some(t0 + ms(200)), t0 + ms(200)),
+            None
+        );
         // Two edits 5 ms apart: wait until 15 ms have passed since the last one.
         let last = t0 + ms(5);
         assert_eq!(pause_after(Some(t0), Some(last), last), Some(ms(15)));
-        assert_eq!(pause_after(Some(t0), Some(last), last + ms(10)), Some(ms(5)));
+        assert_eq!(
+            pause_after(Some(t0), Some(last), last + ms(10)),
+            Some(ms(5))
+        );
         assert_eq!(pause_after(Some(t0), Some(last), last + ms(15)), None);
         // Nothing pushed yet.
         assert_eq!(pause_after(None, None, t0), None);
