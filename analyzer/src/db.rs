@@ -161,11 +161,18 @@ impl RootDatabase {
         if let Some(file) = ws.files(self).get(path).copied() {
             if file.text(self) != &text {
                 let edit = syntax::reparse::TextEdit::diff(file.text(self), &text);
-                // Usually memoized already (diagnostics ran on the previous text); if not,
-                // it is itself reparsed from the hint before it.
-                let old = parse(self, file).clone();
+                // A small edit: the old tree is usually memoized already (diagnostics ran on
+                // the previous text), else it is itself reparsed from the hint before it. A
+                // large one (a reload) would not reuse it, so it is not worth parsing.
+                let small = usize::from(edit.delete.len()) + edit.insert.len() <= text.len() / 2;
+                let hint = small.then(|| ParseHint {
+                    old: parse(self, file).clone(),
+                    edit,
+                });
                 file.set_text(self).to(text);
-                file.set_parse_hint(self).to(Some(ParseHint { old, edit }));
+                if hint.is_some() || file.parse_hint(self).is_some() {
+                    file.set_parse_hint(self).to(hint);
+                }
             }
             return file;
         }
