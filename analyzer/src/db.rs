@@ -24,6 +24,20 @@ pub struct SourceFile {
     /// The full text.
     #[returns(ref)]
     pub text: String,
+    /// The previous text's tree and the edit since, set by [`RootDatabase::set_file`]:
+    /// `parse` reuses the tree when it can (the result is the same either way).
+    #[returns(ref)]
+    pub parse_hint: Option<ParseHint>,
+}
+
+/// What [`parse`] may start from: the tree of the file's previous text and the edit that
+/// turned that text into the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseHint {
+    /// The previous parse.
+    pub old: ParsedFile,
+    /// The previous text to the current one, as one edit.
+    pub edit: syntax::reparse::TextEdit,
 }
 
 /// A `flake.lock` as the server read it from disk: its text (for position conversions) and
@@ -146,11 +160,23 @@ impl RootDatabase {
         let ws = self.workspace();
         if let Some(file) = ws.files(self).get(path).copied() {
             if file.text(self) != &text {
+                let edit = syntax::reparse::TextEdit::diff(file.text(self), &text);
+                // A small edit: the old tree is usually memoized already (diagnostics ran on
+                // the previous text), else it is itself reparsed from the hint before it. A
+                // large one (a reload) would not reuse it, so it is not worth parsing.
+                let small = usize::from(edit.delete.len()) + edit.insert.len() <= text.len() / 2;
+                let hint = small.then(|| ParseHint {
+                    old: parse(self, file).clone(),
+                    edit,
+                });
                 file.set_text(self).to(text);
+                if hint.is_some() || file.parse_hint(self).is_some() {
+                    file.set_parse_hint(self).to(hint);
+                }
             }
             return file;
         }
-        let file = SourceFile::new(self, path.to_string(), text);
+        let file = SourceFile::new(self, path.to_string(), text, None);
         let mut files = ws.files(self).clone();
         files.insert(path.to_string(), file);
         ws.set_files(self).to(files);
@@ -213,7 +239,7 @@ impl RootDatabase {
     }
 }
 
-/// A parsed file: the green tree (thread-safe, cheap to clone) and the syntax errors.
+/// A parsed file: the green tree (thread-safe, cheap to clone) and its grammar errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedFile {
     green: GreenNode,
@@ -225,25 +251,63 @@ impl ParsedFile {
     pub fn syntax(&self) -> SyntaxNode {
         SyntaxNode::new_root(self.green.clone())
     }
-    /// Syntax errors and Nix's parse-time checks, as (range, message).
+    /// The green tree.
+    pub fn green(&self) -> &GreenNode {
+        &self.green
+    }
+    /// Grammar errors only; [`syntax_errors`] adds Nix's parse-time checks.
     pub fn errors(&self) -> &[(TextRange, String)] {
         &self.errors
     }
 }
 
-/// Parses a file.
+/// Parses a file: reuses the previous tree when the edit allows ([`syntax::reparse`]),
+/// else parses the whole text. Nix's parse-time checks are in [`syntax_errors`], so
+/// features that only need the tree never wait for them.
 #[salsa::tracked(returns(ref))]
 pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
-    let parse = syntax::parse(file.text(db));
+    let text = file.text(db);
+    if let Some(hint) = file.parse_hint(db) {
+        if hint.old.errors.is_empty() {
+            if let Some((green, how)) = syntax::reparse::reparse(&hint.old.green, &hint.edit, text)
+            {
+                tracing::trace!(?how, "reparsed incrementally");
+                return ParsedFile {
+                    green,
+                    errors: Arc::new([]),
+                };
+            }
+        }
+    }
+    let parse = syntax::parse_syntax_only(text);
     let errors: Vec<(TextRange, String)> = parse
         .errors()
         .iter()
         .map(|e| (e.range, e.message.to_string()))
         .collect();
     ParsedFile {
-        green: parse.syntax().green().into_owned(),
+        green: parse.green,
         errors: errors.into(),
     }
+}
+
+/// Every syntax error of a file: grammar errors and the checks Nix makes while parsing
+/// (duplicate attributes, undefined variables, ...), in source order, as `syntax::parse` gives them.
+#[salsa::tracked(returns(ref))]
+pub fn syntax_errors(db: &dyn Db, file: SourceFile) -> Arc<[(TextRange, String)]> {
+    let parsed = parse(db, file);
+    let mut errors: Vec<syntax::SyntaxError> = parsed
+        .errors()
+        .iter()
+        .map(|(range, message)| syntax::SyntaxError {
+            range: *range,
+            message: message.clone(),
+        })
+        .collect();
+    errors.extend(syntax::validate::validate_green(parsed.green()));
+    errors.sort_by_key(|e| (e.range.start(), e.range.end()));
+    errors.dedup();
+    errors.into_iter().map(|e| (e.range, e.message)).collect()
 }
 
 /// What a `flake.nix` declares (inputs, outputs, …), read from its syntax tree.
@@ -270,14 +334,73 @@ pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
     Arc::new(LineIndex::new(file.text(db)))
 }
 
-/// The lowered module together with its source map.
+/// The lowered module together with its source map. Binding values come from
+/// [`lower_binding`], so an edit inside one binding re-lowers only that value.
 #[salsa::tracked(returns(ref))]
 pub fn module_with_source_map(
     db: &dyn Db,
     file: SourceFile,
 ) -> (Arc<Module>, Arc<ModuleSourceMap>) {
-    let (module, source_map) = lower::lower(&parse(db, file).syntax());
+    let fragments =
+        |green: &GreenNode| lower_binding(db, BindingValue::new(db, BindingKey(green.clone())));
+    let (module, source_map) = lower::lower_with(&parse(db, file).syntax(), &fragments);
     (Arc::new(module), Arc::new(source_map))
+}
+
+/// A binding's value as a syntax tree (interned: equal text, equal key, in any file).
+#[salsa::interned(debug)]
+pub struct BindingValue<'db> {
+    /// The value's green node.
+    #[returns(ref)]
+    pub node: BindingKey,
+}
+
+/// A green node compared by content, but hashed by its kind, length and first few tokens
+/// only (hashing the whole subtree of every binding after every edit cost more than
+/// lowering it), and compared by address first (an edit keeps untouched subtrees).
+#[derive(Debug, Clone, Eq)]
+pub struct BindingKey(pub GreenNode);
+
+impl PartialEq for BindingKey {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq::<rowan::GreenNodeData>(&*self.0, &*other.0) || self.0 == other.0
+    }
+}
+
+impl std::hash::Hash for BindingKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        use rowan::NodeOrToken;
+        /// Enough to tell apart the values of a package set (`callPackage ./path { }`).
+        const TOKENS: usize = 12;
+        self.0.kind().hash(state);
+        self.0.text_len().hash(state);
+        // The first tokens in source order.
+        let mut stack = vec![self.0.children()];
+        let mut seen = 0;
+        while let Some(children) = stack.last_mut() {
+            match children.next() {
+                None => {
+                    stack.pop();
+                }
+                Some(NodeOrToken::Node(n)) => stack.push(n.children()),
+                Some(NodeOrToken::Token(t)) => {
+                    t.kind().hash(state);
+                    t.text().hash(state);
+                    seen += 1;
+                    if seen == TOKENS {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One binding's value lowered on its own (position-independent, so it survives edits
+/// elsewhere in the file that move it).
+#[salsa::tracked(returns(clone))]
+pub fn lower_binding<'db>(db: &'db dyn Db, value: BindingValue<'db>) -> Arc<lower::Fragment> {
+    Arc::new(lower::lower_fragment(&value.node(db).0))
 }
 
 /// The lowered module; unchanged by edits to whitespace and comments (backdated).
@@ -454,7 +577,94 @@ mod tests {
         .map(|q| key(q, a))
         .collect();
         expected.sort();
-        assert_eq!(take(&log), expected);
+        let executed: Vec<String> = take(&log)
+            .into_iter()
+            .filter(|e| !e.starts_with("lower_binding(") && !e.starts_with("syntax_errors("))
+            .collect();
+        assert_eq!(executed, expected);
+    }
+
+    /// The names of the bindings' values lowered since the log was last taken.
+    fn lowered_values(log: &EventLog) -> usize {
+        take(log)
+            .iter()
+            .filter(|e| e.starts_with("lower_binding("))
+            .count()
+    }
+
+    #[test]
+    fn editing_one_binding_of_a_big_set_relowers_only_that_binding() {
+        let (mut db, log) = RootDatabase::with_event_log();
+        let bindings: String = (0..200).map(|i| format!("  p{i} = f {i};\n")).collect();
+        let text = format!("{{ f }}:\n{{\n{bindings}}}\n");
+        let a = db.set_file("/w/a.nix", text.clone());
+        run_all(&db, &[a]);
+        assert_eq!(lowered_values(&log), 200);
+        // Typing in one value (which moves every binding after it).
+        let edited = text.replace("p7 = f 7;", "p7 = f 7000;");
+        db.set_file("/w/a.nix", edited.clone());
+        let diags = diagnostics(&db, a);
+        assert_eq!(lowered_values(&log), 1);
+        // A new undefined name in that value is found; the module equals a full lowering.
+        db.set_file("/w/a.nix", edited.replace("p7 = f 7000;", "p7 = g 7000;"));
+        let after = diagnostics(&db, a);
+        assert_eq!(lowered_values(&log), 1);
+        assert_eq!(diags.len() + 1, after.len(), "{after:?}");
+        let (module, source_map) = module_with_source_map(&db, a);
+        let (full_module, full_map) = lower::lower(&parse(&db, a).syntax());
+        assert_eq!(**module, full_module);
+        assert_eq!(**source_map, full_map);
+    }
+
+    #[test]
+    fn lowering_by_binding_equals_lowering_the_whole_file_on_the_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|d| d.join("shared/corpus/nixpkgs-lib/lib"))
+            .find(|d| d.is_dir())
+            .expect("../shared/corpus beside the checkout");
+        let mut db = RootDatabase::new();
+        let mut checked = 0;
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "nix") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = db.set_file(&path.to_string_lossy(), text);
+            let (module, source_map) = module_with_source_map(&db, file);
+            let (full_module, full_map) = lower::lower(&parse(&db, file).syntax());
+            assert_eq!(**module, full_module, "{path:?}");
+            assert_eq!(**source_map, full_map, "{path:?}");
+            checked += 1;
+        }
+        assert!(checked > 20, "{checked} files");
+    }
+
+    #[test]
+    fn parse_reuses_the_previous_tree_and_equals_a_full_parse() {
+        let mut db = RootDatabase::new();
+        let text = "{ a = foo bar; b = [ 1 2 ]; c = x: { inherit x; }; }";
+        let a = db.set_file("/w/a.nix", text.into());
+        parse(&db, a);
+        for next in [
+            "{ a = fooo bar; b = [ 1 2 ]; c = x: { inherit x; }; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x; }; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x y; }; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x y; }; a = 1; }",
+            "{ a = fooo bar; b = [ 1 (2) ; c = x: { inherit x y; }; a = 1; }",
+            "{ a = fooo bar; b = [ 1 (2) ]; c = x: { inherit x y; }; a = 1; }",
+        ] {
+            db.set_file("/w/a.nix", next.into());
+            let full = syntax::parse(next);
+            assert!(parse(&db, a).green() == &full.green, "{next}");
+            let errors: Vec<(TextRange, String)> = full
+                .errors()
+                .iter()
+                .map(|e| (e.range, e.message.clone()))
+                .collect();
+            assert_eq!(&syntax_errors(&db, a)[..], &errors[..], "{next}");
+        }
     }
 
     #[test]

@@ -11,11 +11,52 @@ use super::{
 };
 use crate::syntax::ast::{self, AstNode, HasBindings, LiteralKind, Param, PathPart, StrPart};
 use crate::syntax::SyntaxNode;
-use rowan::TextRange;
+use rowan::{GreenNode, TextRange, TextSize};
+use std::sync::Arc;
 
 /// Lowers a parsed file (its root node) into a module and its source map.
 pub fn lower(root: &SyntaxNode) -> (Module, ModuleSourceMap) {
+    lower_root(root, None)
+}
+
+/// One binding's value lowered on its own: ids local to it, ranges relative to its start.
+/// It depends only on the value's text, so it is reused wherever that text occurs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    module: Module,
+    source_map: ModuleSourceMap,
+}
+
+/// Where [`lower_with`] gets a binding value's fragment from.
+pub type FragmentSource<'f> = &'f dyn Fn(&GreenNode) -> Arc<Fragment>;
+
+/// Lowers one expression (a binding's value) into a [`Fragment`].
+pub fn lower_fragment(expr: &GreenNode) -> Fragment {
+    let root = SyntaxNode::new_root(expr.clone());
     let mut ctx = LowerCtx::default();
+    let entry = ctx.lower_expr_opt(ast::Expr::cast(root));
+    ctx.module.entry = Some(entry);
+    Fragment {
+        module: ctx.module,
+        source_map: ctx.source_map,
+    }
+}
+
+/// Lowers a file like [`lower`], taking the values of `name = value;` bindings from
+/// `fragments` (a cache keyed by the value's green node), so an edit re-lowers one value
+/// and copies the others. The result is exactly what [`lower`] gives.
+pub fn lower_with(root: &SyntaxNode, fragments: FragmentSource<'_>) -> (Module, ModuleSourceMap) {
+    lower_root(root, Some(fragments))
+}
+
+fn lower_root(
+    root: &SyntaxNode,
+    fragments: Option<FragmentSource<'_>>,
+) -> (Module, ModuleSourceMap) {
+    let mut ctx = LowerCtx {
+        fragments,
+        ..LowerCtx::default()
+    };
     let entry = root.children().find_map(ast::Expr::cast);
     let entry = ctx.lower_expr_opt(entry);
     ctx.module.entry = Some(entry);
@@ -26,9 +67,10 @@ pub fn lower(root: &SyntaxNode) -> (Module, ModuleSourceMap) {
 }
 
 #[derive(Default)]
-struct LowerCtx {
+struct LowerCtx<'f> {
     module: Module,
     source_map: ModuleSourceMap,
+    fragments: Option<FragmentSource<'f>>,
 }
 
 /// Bindings being collected for one set or `let`, before merging is complete.
@@ -75,7 +117,7 @@ fn literal_set(expr: &ast::Expr) -> Option<ast::AttrSet> {
     }
 }
 
-impl LowerCtx {
+impl LowerCtx<'_> {
     fn alloc_expr(&mut self, expr: Expr, range: Option<TextRange>) -> ExprId {
         let id = self.module.exprs.alloc(expr);
         self.source_map.expr_map_rev.push(range);
@@ -449,7 +491,7 @@ impl LowerCtx {
             self.source_map.binding_ranges.insert(id, binding_range);
             match value.as_ref().and_then(literal_set) {
                 Some(lit) => Entry::Nested(self.nested_from_literal(&lit)),
-                None => Entry::Value(BindingValue::Expr(self.lower_expr_opt(value))),
+                None => Entry::Value(BindingValue::Expr(self.lower_value(value))),
             }
         } else {
             let mut nested = SetBuilder::new(NameKind::PlainAttrset);
@@ -463,6 +505,52 @@ impl LowerCtx {
         };
         b.index.insert(name, b.entries.len());
         b.entries.push((id, entry));
+    }
+
+    /// A binding's value: from the fragment cache when there is one.
+    fn lower_value(&mut self, value: Option<ast::Expr>) -> ExprId {
+        match (self.fragments, value) {
+            (Some(fragments), Some(value)) => {
+                let node = value.syntax();
+                let fragment = fragments(&node.green().into_owned());
+                self.splice(&fragment, node.text_range().start())
+            }
+            (_, value) => self.lower_expr_opt(value),
+        }
+    }
+
+    /// Appends a fragment lowered at offset `base`: the same arena entries, in the same
+    /// order, that lowering the value in place would have allocated.
+    fn splice(&mut self, fragment: &Fragment, base: TextSize) -> ExprId {
+        let de = self.module.exprs.len() as u32;
+        let dn = self.module.names.len() as u32;
+        let e = |id: ExprId| ExprId::from_raw(id.into_raw() + de);
+        let n = |id: NameId| NameId::from_raw(id.into_raw() + dn);
+        for (_, name) in fragment.module.names.iter() {
+            self.module.names.alloc(name.clone());
+        }
+        for (_, expr) in fragment.module.exprs.iter() {
+            self.module.exprs.alloc(shift_expr(expr, &e, &n));
+        }
+        let src = &fragment.source_map;
+        let map = &mut self.source_map;
+        map.expr_map_rev
+            .extend(src.expr_map_rev.iter().map(|r| r.map(|r| r + base)));
+        map.expr_map.reserve(src.expr_map.len());
+        map.expr_map
+            .extend(src.expr_map.iter().map(|(r, id)| (*r + base, e(*id))));
+        map.name_map
+            .extend(src.name_map.iter().map(|(r, id)| (*r + base, n(*id))));
+        map.name_map_rev.extend(
+            src.name_map_rev
+                .iter()
+                .map(|(id, rs)| (n(*id), rs.iter().map(|r| *r + base).collect())),
+        );
+        map.binding_ranges
+            .extend(src.binding_ranges.iter().map(|(id, r)| (n(*id), *r + base)));
+        map.rec_keywords
+            .extend(src.rec_keywords.iter().map(|(id, r)| (e(*id), *r + base)));
+        e(fragment.module.entry.expect("a fragment has an entry"))
     }
 
     /// The value of the rest of an attribute path (a fresh nested set, or the value itself).
@@ -516,5 +604,58 @@ impl LowerCtx {
             inherit_froms: b.inherit_froms.into(),
             dynamics: b.dynamics.into(),
         }
+    }
+}
+
+/// `expr` with its expression and name ids renumbered.
+fn shift_expr(expr: &Expr, e: &impl Fn(ExprId) -> ExprId, n: &impl Fn(NameId) -> NameId) -> Expr {
+    let list = |xs: &[ExprId]| xs.iter().map(|x| e(*x)).collect();
+    let bindings = |b: &Bindings| Bindings {
+        statics: b
+            .statics
+            .iter()
+            .map(|(name, v)| {
+                let v = match v {
+                    BindingValue::Inherit(x) => BindingValue::Inherit(e(*x)),
+                    BindingValue::InheritFrom(i) => BindingValue::InheritFrom(*i),
+                    BindingValue::Expr(x) => BindingValue::Expr(e(*x)),
+                };
+                (n(*name), v)
+            })
+            .collect(),
+        inherit_froms: list(&b.inherit_froms),
+        dynamics: b.dynamics.iter().map(|(k, v)| (e(*k), e(*v))).collect(),
+    };
+    match expr {
+        Expr::Missing => Expr::Missing,
+        Expr::Reference(name) => Expr::Reference(name.clone()),
+        Expr::Literal(l) => Expr::Literal(l.clone()),
+        Expr::CurPos => Expr::CurPos,
+        Expr::Lambda(param, pat, body) => Expr::Lambda(
+            param.map(n),
+            pat.as_ref().map(|p| Pat {
+                fields: p
+                    .fields
+                    .iter()
+                    .map(|(name, d)| (n(*name), d.map(e)))
+                    .collect(),
+                ellipsis: p.ellipsis,
+            }),
+            e(*body),
+        ),
+        Expr::With(a, b) => Expr::With(e(*a), e(*b)),
+        Expr::Assert(a, b) => Expr::Assert(e(*a), e(*b)),
+        Expr::IfThenElse(a, b, c) => Expr::IfThenElse(e(*a), e(*b), e(*c)),
+        Expr::Apply(a, b) => Expr::Apply(e(*a), e(*b)),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, e(*a), e(*b)),
+        Expr::Unary(op, a) => Expr::Unary(*op, e(*a)),
+        Expr::HasAttr(a, path) => Expr::HasAttr(e(*a), list(path)),
+        Expr::Select(a, path, d) => Expr::Select(e(*a), list(path), d.map(e)),
+        Expr::StringInterpolation(xs) => Expr::StringInterpolation(list(xs)),
+        Expr::PathInterpolation(xs) => Expr::PathInterpolation(list(xs)),
+        Expr::List(xs) => Expr::List(list(xs)),
+        Expr::LetIn(b, body) => Expr::LetIn(bindings(b), e(*body)),
+        Expr::Attrset(b) => Expr::Attrset(bindings(b)),
+        Expr::RecAttrset(b) => Expr::RecAttrset(bindings(b)),
     }
 }

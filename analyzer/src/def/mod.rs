@@ -34,8 +34,8 @@ pub struct Module {
 pub enum Expr {
     /// A hole left by a syntax error.
     Missing,
-    /// A variable use.
-    Reference(Box<str>),
+    /// A variable use (shared with the lowered binding it came from).
+    Reference(std::sync::Arc<str>),
     /// A constant.
     Literal(Literal),
     /// `param: body`, `{ pat }: body`, `{ pat } @ param: body`.
@@ -124,8 +124,8 @@ pub enum BindingValue {
 /// A defined name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name {
-    /// The name as written (string keys unescaped).
-    pub text: Box<str>,
+    /// The name as written (string keys unescaped; shared with the lowered binding).
+    pub text: std::sync::Arc<str>,
     /// The construct that defines it.
     pub kind: NameKind,
 }

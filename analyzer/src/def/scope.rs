@@ -25,7 +25,7 @@ pub struct ScopeData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeKind {
     /// Names bound lexically.
-    Definitions(HashMap<Box<str>, NameId>),
+    Definitions(HashMap<std::sync::Arc<str>, NameId>),
     /// The environment of `with env; …` (the `With` expression itself).
     With(ExprId),
 }

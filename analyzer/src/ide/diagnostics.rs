@@ -16,8 +16,7 @@ pub fn compute(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let parse = db::parse(db, file);
-    for (range, message) in parse.errors() {
+    for (range, message) in db::syntax_errors(db, file).iter() {
         let kind = if message.contains("already defined") {
             DiagnosticKind::DuplicateAttr
         } else if message.starts_with("undefined variable") {
@@ -79,7 +78,7 @@ pub fn compute(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
             format!("unused {what} `{}`", n.text),
         ));
     }
-    let root = parse.syntax();
+    let root = db::parse(db, file).syntax();
     for &w in &liveness.unused_withs {
         if let Some(range) = source_map.range_for_expr(w) {
             let header = root
@@ -147,7 +146,7 @@ fn pattern_ellipsis(module: &crate::def::Module) -> HashMap<NameId, bool> {
 /// Lints that only need the tree: empty `let`/`inherit`, legacy syntax.
 fn syntax_lints(root: &crate::syntax::SyntaxNode, out: &mut Vec<Diagnostic>) {
     use SyntaxKind::*;
-    for element in root.descendants_with_tokens() {
+    for element in lint_candidates(root) {
         match element {
             rowan::NodeOrToken::Token(t) => {
                 if t.kind() == TOKEN_URI {
@@ -205,6 +204,65 @@ fn syntax_lints(root: &crate::syntax::SyntaxNode, out: &mut Vec<Diagnostic>) {
             },
         }
     }
+}
+
+/// The elements [`syntax_lints`] looks at, found by walking the green tree (no red node
+/// per element: this runs over the whole file after every edit).
+fn lint_candidates(root: &crate::syntax::SyntaxNode) -> Vec<crate::syntax::SyntaxElement> {
+    use crate::syntax::NixLanguage;
+    use rowan::{Language, NodeOrToken, TextRange, TextSize};
+    use SyntaxKind::*;
+    let green = root.green();
+    let mut found = Vec::new();
+    let mut stack: Vec<(&rowan::GreenNodeData, TextSize)> = vec![(&green, TextSize::from(0))];
+    while let Some((node, start)) = stack.pop() {
+        let parent_kind = NixLanguage::kind_from_raw(node.kind());
+        let mut offset = start;
+        for child in node.children() {
+            let here = offset;
+            offset += match child {
+                NodeOrToken::Node(n) => n.text_len(),
+                NodeOrToken::Token(t) => t.text_len(),
+            };
+            let offset = here;
+            match child {
+                NodeOrToken::Token(t) => {
+                    let kind = NixLanguage::kind_from_raw(t.kind());
+                    if kind == TOKEN_URI || kind == TOKEN_OR_KW && parent_kind == NODE_IDENT {
+                        let range = TextRange::at(offset, t.text_len());
+                        if let Some(token) = root.covering_element(range).into_token() {
+                            found.push(NodeOrToken::Token(token));
+                        }
+                    }
+                }
+                NodeOrToken::Node(n) => {
+                    let kind = NixLanguage::kind_from_raw(n.kind());
+                    if matches!(kind, NODE_LET_IN | NODE_INHERIT | NODE_LEGACY_LET) {
+                        let range = TextRange::at(offset, n.text_len());
+                        let covering = match root.covering_element(range) {
+                            NodeOrToken::Node(c) => Some(c),
+                            NodeOrToken::Token(t) => t.parent(),
+                        };
+                        if let Some(node) = covering.and_then(|c| {
+                            c.ancestors()
+                                .find(|a| a.kind() == kind && a.text_range() == range)
+                        }) {
+                            found.push(NodeOrToken::Node(node));
+                        }
+                    }
+                    stack.push((n, offset));
+                }
+            }
+        }
+    }
+    // Preorder, as a walk of the red tree would give them.
+    found.sort_by_key(|e| {
+        (
+            e.text_range().start(),
+            std::cmp::Reverse(e.text_range().len()),
+        )
+    });
+    found
 }
 
 #[cfg(test)]

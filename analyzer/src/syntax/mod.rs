@@ -10,6 +10,7 @@ pub mod kind;
 pub mod lexer;
 pub mod line_index;
 mod parser;
+pub mod reparse;
 pub mod strings;
 pub mod validate;
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use strata_analyzer::db::{RootDatabase, SourceFile};
@@ -17,7 +17,8 @@ use super::dispatch;
 use super::handlers;
 use super::settings::ServerSettings;
 
-/// How long diagnostics wait for typing to pause, so fast typing publishes once.
+/// During a burst of edits (two changes closer than this), diagnostics wait this long for
+/// typing to pause, so fast typing publishes once; a lone edit is analysed right away.
 const DIAGNOSTICS_DEBOUNCE: Duration = Duration::from_millis(15);
 /// Files imported by open documents are loaded from disk up to this size.
 const MAX_IMPORTED_FILE_BYTES: u64 = 8 << 20;
@@ -84,6 +85,8 @@ pub struct StrataServer {
 #[derive(Default)]
 struct DiagnosticsQueue {
     pending: Mutex<Vec<Url>>,
+    /// When the last two pushes happened (to tell a burst from a lone edit).
+    pushes: Mutex<(Option<Instant>, Option<Instant>)>,
     wake: Notify,
 }
 
@@ -93,7 +96,17 @@ impl DiagnosticsQueue {
         pending.retain(|u| u != &uri);
         pending.push(uri);
         drop(pending);
+        let mut pushes = self.pushes.lock().unwrap();
+        *pushes = (pushes.1, Some(Instant::now()));
+        drop(pushes);
         self.wake.notify_one();
+    }
+
+    /// How long to wait before analysing: nothing after a lone edit; during a burst,
+    /// until [`DIAGNOSTICS_DEBOUNCE`] has passed since the last edit.
+    fn pause(&self) -> Option<Duration> {
+        let (before, last) = *self.pushes.lock().unwrap();
+        pause_after(before, last, Instant::now())
     }
     fn take(&self) -> Vec<Url> {
         let mut v = std::mem::take(&mut *self.pending.lock().unwrap());
@@ -234,7 +247,11 @@ impl StrataServer {
         tokio::spawn(async move {
             loop {
                 queue.wake.notified().await;
-                tokio::time::sleep(DIAGNOSTICS_DEBOUNCE).await;
+                // Edits cancel an analysis in progress, so without a pause each keystroke
+                // of fast typing would start (and abandon) one: wait while a burst lasts.
+                while let Some(pause) = queue.pause() {
+                    tokio::time::sleep(pause).await;
+                }
                 let batch = queue.take();
                 if batch.is_empty() {
                     continue;
@@ -344,6 +361,14 @@ impl StrataServer {
         }
         self.queue.push(uri);
     }
+}
+
+/// [`DiagnosticsQueue::pause`] at time `now`, given the times of the last two pushes.
+fn pause_after(before: Option<Instant>, last: Option<Instant>, now: Instant) -> Option<Duration> {
+    let last = last?;
+    let burst = before.is_some_and(|b| last.duration_since(b) < DIAGNOSTICS_DEBOUNCE);
+    let quiet = now.saturating_duration_since(last);
+    (burst && quiet < DIAGNOSTICS_DEBOUNCE).then(|| DIAGNOSTICS_DEBOUNCE - quiet)
 }
 
 /// Reads files that open documents import and adds them to the database (IO stays here).
@@ -774,5 +799,32 @@ impl LanguageServer for StrataServer {
         let result = self.jobs.execute(&self.client, &settings, params).await;
         self.republish_apply_diagnostics().await;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_edit_is_analysed_at_once_and_a_burst_waits_for_a_pause() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // The first edit, and an edit long after the previous one: no wait.
+        assert_eq!(pause_after(None, Some(t0), t0), None);
+        assert_eq!(
+            pause_after(Some(t0), Some(t0 + ms(200)), t0 + ms(200)),
+            None
+        );
+        // Two edits 5 ms apart: wait until 15 ms have passed since the last one.
+        let last = t0 + ms(5);
+        assert_eq!(pause_after(Some(t0), Some(last), last), Some(ms(15)));
+        assert_eq!(
+            pause_after(Some(t0), Some(last), last + ms(10)),
+            Some(ms(5))
+        );
+        assert_eq!(pause_after(Some(t0), Some(last), last + ms(15)), None);
+        // Nothing pushed yet.
+        assert_eq!(pause_after(None, None, t0), None);
     }
 }
