@@ -232,7 +232,13 @@ impl ParsedFile {
 }
 
 /// Parses a file.
-#[salsa::tracked(returns(ref))]
+///
+/// Only the 128 most recently used files keep their tree between revisions (salsa LRU): a
+/// green tree costs about seven times its text and is cheap to rebuild, while what most
+/// requests read after lowering (module, scopes, diagnostics) stays memoized. Trees of
+/// other files are dropped when the next revision starts and rebuilt on demand; the
+/// dependency edges stay, so dropping one re-executes nothing downstream.
+#[salsa::tracked(returns(ref), lru = 128)]
 pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
     let parse = syntax::parse(file.text(db));
     let errors: Vec<(TextRange, String)> = parse
@@ -508,6 +514,28 @@ mod tests {
         db.set_settings(settings);
         assert!(diagnostics(&db, a).is_empty());
         assert_eq!(take(&log), vec![key("diagnostics", a)]);
+    }
+
+    #[test]
+    fn parse_trees_of_files_not_used_recently_are_dropped_and_rebuilt_on_demand() {
+        use salsa::Database as _;
+        let (mut db, log) = RootDatabase::with_event_log();
+        let files: Vec<SourceFile> = (0..130)
+            .map(|i| db.set_file(&format!("/w/f{i}.nix"), format!("let x{i} = {i}; in x{i}")))
+            .collect();
+        run_all(&db, &files);
+        // The first files were used longest ago: beyond the LRU's 128, their trees go.
+        db.trigger_lru_eviction();
+        take(&log);
+        let first = files[0];
+        parse(&db, first);
+        assert_eq!(take(&log), vec![key("parse", first)]);
+        // Dropping a tree keeps what was computed from it: nothing downstream re-runs.
+        run_all(&db, &files);
+        assert_eq!(take(&log), Vec::<String>::new());
+        // A recently used file kept its tree.
+        parse(&db, files[129]);
+        assert_eq!(take(&log), Vec::<String>::new());
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn lower(root: &SyntaxNode) -> (Module, ModuleSourceMap) {
     ctx.module.entry = Some(entry);
     ctx.module.exprs.shrink_to_fit();
     ctx.module.names.shrink_to_fit();
-    ctx.source_map.expr_map_rev.shrink_to_fit();
+    ctx.source_map.finish();
     (ctx.module, ctx.source_map)
 }
 
@@ -302,10 +302,10 @@ impl LowerCtx {
                         fields.push((name, default));
                     }
                 }
-                pat = Some(Pat {
+                pat = Some(Box::new(Pat {
                     fields: fields.into(),
                     ellipsis: p.has_ellipsis(),
-                });
+                }));
             }
             None => {}
         }
@@ -499,7 +499,7 @@ impl LowerCtx {
         id
     }
 
-    fn finish_bindings(&mut self, b: SetBuilder) -> Bindings {
+    fn finish_bindings(&mut self, b: SetBuilder) -> Box<Bindings> {
         let statics = b
             .entries
             .into_iter()
@@ -511,10 +511,10 @@ impl LowerCtx {
                 (name, value)
             })
             .collect();
-        Bindings {
+        Box::new(Bindings {
             statics,
             inherit_froms: b.inherit_froms.into(),
             dynamics: b.dynamics.into(),
-        }
+        })
     }
 }

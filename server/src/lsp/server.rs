@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use salsa::Database as _;
 use serde_json::Value;
 use strata_analyzer::db::{RootDatabase, SourceFile};
 use tokio::sync::{mpsc, Notify};
@@ -19,6 +20,9 @@ use super::settings::ServerSettings;
 
 /// How long diagnostics wait for typing to pause, so fast typing publishes once.
 const DIAGNOSTICS_DEBOUNCE: Duration = Duration::from_millis(15);
+/// Documents whose diagnostics one snapshot computes before the parse LRU gets to drop
+/// trees (at most the LRU's capacity, 128).
+const DIAGNOSTICS_CHUNK: usize = 64;
 /// Files imported by open documents are loaded from disk up to this size.
 const MAX_IMPORTED_FILE_BYTES: u64 = 8 << 20;
 
@@ -221,7 +225,7 @@ impl StrataServer {
     }
 
     fn spawn_diagnostics_worker(&self) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Url, Option<i32>, Vec<Diagnostic>)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Publish>();
         let client = self.client.clone();
         tokio::spawn(async move {
             while let Some((uri, version, diags)) = rx.recv().await {
@@ -239,47 +243,29 @@ impl StrataServer {
                 if batch.is_empty() {
                     continue;
                 }
-                let (db, work) = {
-                    let state = state.lock().unwrap();
-                    let work: Vec<(Url, Document)> = batch
-                        .into_iter()
-                        .filter_map(|u| state.docs.get(&u).cloned().map(|d| (u, d)))
-                        .collect();
-                    (state.db.clone(), work)
-                };
-                let tx = tx.clone();
-                let jobs = jobs.clone();
-                let outcome = tokio::task::spawn_blocking(move || {
-                    let mut imports = Vec::new();
-                    for (i, (uri, doc)) in work.iter().enumerate() {
-                        let result = dispatch::run_caught("diagnostics", &db, |db| {
-                            let diags = handlers::diagnostics(db, uri, doc);
-                            let imported = strata_analyzer::db::imported_paths(db, doc.file);
-                            let unknown: Vec<String> = imported
-                                .iter()
-                                .filter(|p| db.file(p).is_none())
-                                .cloned()
-                                .collect();
-                            (diags, unknown)
-                        });
-                        match result {
-                            Ok((mut diags, unknown)) => {
-                                diags.extend(jobs.diagnostics_for(uri));
-                                let _ = tx.send((uri.clone(), Some(doc.version), diags));
-                                imports.extend(unknown);
+                // In chunks: salsa drops the syntax trees beyond the parse LRU only between
+                // revisions, so one pass over a thousand opened files would otherwise hold
+                // all their trees at once (the peak memory of opening a workspace).
+                let chunks: Vec<Vec<Url>> = batch
+                    .chunks(DIAGNOSTICS_CHUNK)
+                    .map(<[Url]>::to_vec)
+                    .collect();
+                let many = chunks.len() > 1;
+                for (i, chunk) in chunks.iter().enumerate() {
+                    let done = diagnostics_chunk(&state, &queue, &jobs, &tx, chunk.clone()).await;
+                    if !done {
+                        for rest in &chunks[i + 1..] {
+                            for uri in rest {
+                                queue.push(uri.clone());
                             }
-                            // Cancelled by an edit: hand the rest back to the queue.
-                            Err(_) => return (work[i..].to_vec(), imports),
                         }
+                        break;
                     }
-                    (Vec::new(), imports)
-                })
-                .await;
-                if let Ok((requeue, imports)) = outcome {
-                    for (uri, _) in requeue {
-                        queue.push(uri);
+                    if many {
+                        // Waits for running requests to finish or unwind, like an edit
+                        // does; only large batches (opening many files) get here.
+                        state.lock().unwrap().db.trigger_lru_eviction();
                     }
-                    load_imports(&state, imports);
                 }
             }
         });
@@ -343,6 +329,68 @@ impl StrataServer {
                 .insert(uri.clone(), Document { file, version, map });
         }
         self.queue.push(uri);
+    }
+}
+
+/// A diagnostics publish: document, version, diagnostics.
+type Publish = (Url, Option<i32>, Vec<Diagnostic>);
+
+/// Computes and sends the diagnostics of some open documents on one snapshot, then loads
+/// the files they import. Returns false when an edit cancelled the snapshot (the unfinished
+/// documents are queued again).
+async fn diagnostics_chunk(
+    state: &Arc<Mutex<State>>,
+    queue: &Arc<DiagnosticsQueue>,
+    jobs: &Arc<Jobs>,
+    tx: &mpsc::UnboundedSender<Publish>,
+    batch: Vec<Url>,
+) -> bool {
+    let (db, work) = {
+        let state = state.lock().unwrap();
+        let work: Vec<(Url, Document)> = batch
+            .into_iter()
+            .filter_map(|u| state.docs.get(&u).cloned().map(|d| (u, d)))
+            .collect();
+        (state.db.clone(), work)
+    };
+    let tx = tx.clone();
+    let jobs = jobs.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut imports = Vec::new();
+        for (i, (uri, doc)) in work.iter().enumerate() {
+            let result = dispatch::run_caught("diagnostics", &db, |db| {
+                let diags = handlers::diagnostics(db, uri, doc);
+                let imported = strata_analyzer::db::imported_paths(db, doc.file);
+                let unknown: Vec<String> = imported
+                    .iter()
+                    .filter(|p| db.file(p).is_none())
+                    .cloned()
+                    .collect();
+                (diags, unknown)
+            });
+            match result {
+                Ok((mut diags, unknown)) => {
+                    diags.extend(jobs.diagnostics_for(uri));
+                    let _ = tx.send((uri.clone(), Some(doc.version), diags));
+                    imports.extend(unknown);
+                }
+                // Cancelled by an edit: hand the rest back to the queue.
+                Err(_) => return (work[i..].to_vec(), imports),
+            }
+        }
+        (Vec::new(), imports)
+    })
+    .await;
+    match outcome {
+        Ok((requeue, imports)) => {
+            let done = requeue.is_empty();
+            for (uri, _) in requeue {
+                queue.push(uri);
+            }
+            load_imports(state, imports);
+            done
+        }
+        Err(_) => false,
     }
 }
 
