@@ -235,6 +235,13 @@ impl StrataServer {
         let state = self.state.clone();
         let queue = self.queue.clone();
         let jobs = self.jobs.clone();
+        let thread = match AnalysisThread::spawn() {
+            Ok(thread) => thread,
+            Err(err) => {
+                tracing::error!("cannot start the diagnostics thread: {err}");
+                return;
+            }
+        };
         tokio::spawn(async move {
             loop {
                 queue.wake.notified().await;
@@ -252,7 +259,8 @@ impl StrataServer {
                     .collect();
                 let many = chunks.len() > 1;
                 for (i, chunk) in chunks.iter().enumerate() {
-                    let done = diagnostics_chunk(&state, &queue, &jobs, &tx, chunk.clone()).await;
+                    let done =
+                        diagnostics_chunk(&thread, &state, &queue, &jobs, &tx, chunk.clone()).await;
                     if !done {
                         for rest in &chunks[i + 1..] {
                             for uri in rest {
@@ -339,6 +347,7 @@ type Publish = (Url, Option<i32>, Vec<Diagnostic>);
 /// the files they import. Returns false when an edit cancelled the snapshot (the unfinished
 /// documents are queued again).
 async fn diagnostics_chunk(
+    thread: &AnalysisThread,
     state: &Arc<Mutex<State>>,
     queue: &Arc<DiagnosticsQueue>,
     jobs: &Arc<Jobs>,
@@ -355,34 +364,35 @@ async fn diagnostics_chunk(
     };
     let tx = tx.clone();
     let jobs = jobs.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut imports = Vec::new();
-        for (i, (uri, doc)) in work.iter().enumerate() {
-            let result = dispatch::run_caught("diagnostics", &db, |db| {
-                let diags = handlers::diagnostics(db, uri, doc);
-                let imported = strata_analyzer::db::imported_paths(db, doc.file);
-                let unknown: Vec<String> = imported
-                    .iter()
-                    .filter(|p| db.file(p).is_none())
-                    .cloned()
-                    .collect();
-                (diags, unknown)
-            });
-            match result {
-                Ok((mut diags, unknown)) => {
-                    diags.extend(jobs.diagnostics_for(uri));
-                    let _ = tx.send((uri.clone(), Some(doc.version), diags));
-                    imports.extend(unknown);
+    let outcome = thread
+        .run(move || {
+            let mut imports = Vec::new();
+            for (i, (uri, doc)) in work.iter().enumerate() {
+                let result = dispatch::run_caught("diagnostics", &db, |db| {
+                    let diags = handlers::diagnostics(db, uri, doc);
+                    let imported = strata_analyzer::db::imported_paths(db, doc.file);
+                    let unknown: Vec<String> = imported
+                        .iter()
+                        .filter(|p| db.file(p).is_none())
+                        .cloned()
+                        .collect();
+                    (diags, unknown)
+                });
+                match result {
+                    Ok((mut diags, unknown)) => {
+                        diags.extend(jobs.diagnostics_for(uri));
+                        let _ = tx.send((uri.clone(), Some(doc.version), diags));
+                        imports.extend(unknown);
+                    }
+                    // Cancelled by an edit: hand the rest back to the queue.
+                    Err(_) => return (work[i..].to_vec(), imports),
                 }
-                // Cancelled by an edit: hand the rest back to the queue.
-                Err(_) => return (work[i..].to_vec(), imports),
             }
-        }
-        (Vec::new(), imports)
-    })
-    .await;
+            (Vec::new(), imports)
+        })
+        .await;
     match outcome {
-        Ok((requeue, imports)) => {
+        Some((requeue, imports)) => {
             let done = requeue.is_empty();
             for (uri, _) in requeue {
                 queue.push(uri);
@@ -390,7 +400,42 @@ async fn diagnostics_chunk(
             load_imports(state, imports);
             done
         }
-        Err(_) => false,
+        None => false,
+    }
+}
+
+/// The one long-lived thread that computes diagnostics. Most memos (lowered modules, scopes,
+/// diagnostics of every open file) are built there, so they share one allocator heap:
+/// mimalloc keeps partly used pages per thread, and spreading the same work over the tokio
+/// blocking pool (a dozen threads or more while a workspace opens) nearly doubled the
+/// resident size of the same data.
+struct AnalysisThread {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl AnalysisThread {
+    fn spawn() -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("strata-diagnostics".into())
+            .stack_size(super::ANALYSIS_STACK_BYTES)
+            .spawn(move || {
+                for job in queue {
+                    // Jobs catch their own panics; this keeps the thread alive regardless.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })?;
+        Ok(AnalysisThread { jobs })
+    }
+
+    /// Runs `f` on the thread; `None` if it panicked.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs.send(job).ok()?;
+        rx.await.ok()
     }
 }
 
