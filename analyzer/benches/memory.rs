@@ -3,7 +3,9 @@
 //! does) into a database, runs the queries the server runs on open, and prints the live
 //! heap after each step, counted by a wrapping global allocator.
 //!
-//! `cargo bench -p strata-analyzer --bench memory [-- DIR_OR_FILE]`
+//! `cargo bench -p strata-analyzer --bench memory [-- DIR_OR_FILE] [--server]`; with
+//! `--server`, only what the language server keeps after opening every file (64 at a time,
+//! LRU applied between chunks).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;

@@ -15,7 +15,6 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    purge_freed_memory_at_once();
     let cli = cli::Cli::parse();
     init_tracing();
     match commands::run(cli) {
@@ -42,28 +41,6 @@ fn render(err: &anyhow::Error) -> String {
         line.push_str(&text);
     }
     line
-}
-
-/// mimalloc's `mi_option_set` and the index of `mi_option_purge_delay` in its `mi_option_t`
-/// (mimalloc 2.x `mimalloc.h`; `libmimalloc-sys` pins that version but does not bind this
-/// option).
-mod mimalloc_options {
-    extern "C" {
-        pub fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-    }
-    pub const PURGE_DELAY: std::ffi::c_int = 15;
-}
-
-/// Returns freed pages to the OS as soon as they are free instead of 10 ms later: the
-/// delayed purge only runs when the freeing thread allocates again, so pages freed by idle
-/// tokio blocking threads (an old revision's syntax trees) stayed resident, and the
-/// language server's peak RSS in the edit-loop benchmark was 1.7 times what it is with
-/// immediate purging. The measured cost on latency is within noise (BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` still wins.
-fn purge_freed_memory_at_once() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: a plain setter of a global option, valid at any time.
-        unsafe { mimalloc_options::mi_option_set(mimalloc_options::PURGE_DELAY, 0) };
-    }
 }
 
 /// Logs go to stderr (stdout belongs to the LSP stream); filter with `STRATA_LOG`.
