@@ -15,7 +15,6 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    purge_freed_segments_sooner();
     let cli = cli::Cli::parse();
     init_tracing();
     match commands::run(cli) {
@@ -42,29 +41,6 @@ fn render(err: &anyhow::Error) -> String {
         line.push_str(&text);
     }
     line
-}
-
-/// mimalloc's `mi_option_set` and the index of `mi_option_arena_purge_mult` in its
-/// `mi_option_t` (mimalloc 2.x `mimalloc.h`; `libmimalloc-sys` pins that version but does
-/// not bind this option).
-mod mimalloc_options {
-    extern "C" {
-        pub fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-    }
-    pub const ARENA_PURGE_MULT: std::ffi::c_int = 24;
-}
-
-/// Lets mimalloc return freed segments to the OS after its page purge delay (10 ms) instead
-/// of ten times that. Measured, not derived: in the language server's 200-edit benchmark on
-/// a 1.1 MB file (each edit frees the old revision's trees), the default kept the peak RSS
-/// at 207 MiB, this gives 124 MiB with unchanged latency; purging pages sooner instead
-/// (`purge_delay` 0 or 1) gave the same RSS but made requests fault their scratch pages in
-/// again (BENCHMARKS.md). `MIMALLOC_ARENA_PURGE_MULT` still wins.
-fn purge_freed_segments_sooner() {
-    if std::env::var_os("MIMALLOC_ARENA_PURGE_MULT").is_none() {
-        // SAFETY: a plain setter of a global option, valid at any time.
-        unsafe { mimalloc_options::mi_option_set(mimalloc_options::ARENA_PURGE_MULT, 1) };
-    }
 }
 
 /// Logs go to stderr (stdout belongs to the LSP stream); filter with `STRATA_LOG`.
