@@ -59,8 +59,10 @@ pub struct FlakeLockFile {
 #[salsa::input(debug)]
 pub struct Workspace {
     /// Every file the server loaded (open documents and files they import), by path.
+    /// Keys are shared strings: the map is cloned for every file added, and cloning a
+    /// thousand `String` keys each time made opening a workspace quadratic in allocations.
     #[returns(ref)]
-    pub files: BTreeMap<String, SourceFile>,
+    pub files: BTreeMap<Arc<str>, SourceFile>,
     /// The `flake.lock` of each flake directory the server looked at, by directory.
     #[returns(ref)]
     pub flake_locks: BTreeMap<String, FlakeLockFile>,
@@ -178,7 +180,7 @@ impl RootDatabase {
         }
         let file = SourceFile::new(self, path.to_string(), text, None);
         let mut files = ws.files(self).clone();
-        files.insert(path.to_string(), file);
+        files.insert(path.into(), file);
         ws.set_files(self).to(files);
         file
     }
@@ -264,7 +266,10 @@ impl ParsedFile {
 /// Parses a file: reuses the previous tree when the edit allows ([`syntax::reparse`]),
 /// else parses the whole text. Nix's parse-time checks are in [`syntax_errors`], so
 /// features that only need the tree never wait for them.
-#[salsa::tracked(returns(ref))]
+///
+/// Only the 128 most recently used files keep it between revisions (salsa LRU); the
+/// rest are rebuilt on demand, and the dependency edges stay, so nothing downstream re-runs.
+#[salsa::tracked(returns(ref), lru = 128)]
 pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
     let text = file.text(db);
     if let Some(hint) = file.parse_hint(db) {
@@ -336,7 +341,10 @@ pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
 
 /// The lowered module together with its source map. Binding values come from
 /// [`lower_binding`], so an edit inside one binding re-lowers only that value.
-#[salsa::tracked(returns(ref))]
+///
+/// Only the 128 most recently used files keep it between revisions (salsa LRU); the
+/// rest are rebuilt on demand, and the dependency edges stay, so nothing downstream re-runs.
+#[salsa::tracked(returns(ref), lru = 128)]
 pub fn module_with_source_map(
     db: &dyn Db,
     file: SourceFile,
@@ -409,20 +417,21 @@ pub fn module(db: &dyn Db, file: SourceFile) -> Arc<Module> {
     module_with_source_map(db, file).0.clone()
 }
 
-/// The module's map back to source ranges.
-#[salsa::tracked(returns(clone))]
+/// The module's map back to source ranges (kept for the 128 most recently used files).
+#[salsa::tracked(returns(clone), lru = 128)]
 pub fn source_map(db: &dyn Db, file: SourceFile) -> Arc<ModuleSourceMap> {
     module_with_source_map(db, file).1.clone()
 }
 
-/// The scope tree of a module.
-#[salsa::tracked(returns(clone))]
+/// The scope tree of a module (kept for the 128 most recently used files; others rebuild
+/// it from their module, which stays, when a request needs it).
+#[salsa::tracked(returns(clone), lru = 128)]
 pub fn scopes(db: &dyn Db, file: SourceFile) -> Arc<ModuleScopes> {
     Arc::new(ModuleScopes::new(&module(db, file)))
 }
 
-/// What every variable use refers to.
-#[salsa::tracked(returns(clone))]
+/// What every variable use refers to (kept for the 128 most recently used files).
+#[salsa::tracked(returns(clone), lru = 128)]
 pub fn name_resolution(db: &dyn Db, file: SourceFile) -> Arc<NameResolution> {
     Arc::new(NameResolution::new(&module(db, file), &scopes(db, file)))
 }
@@ -525,8 +534,8 @@ pub fn file_for_path(db: &dyn Db, from: SourceFile, literal: &str) -> Option<Sou
     let target = resolve_path(from.path(db), literal)?;
     let files = db.workspace().files(db);
     files
-        .get(&target)
-        .or_else(|| files.get(&format!("{target}/default.nix")))
+        .get(target.as_str())
+        .or_else(|| files.get(format!("{target}/default.nix").as_str()))
         .copied()
 }
 
@@ -718,6 +727,41 @@ mod tests {
         db.set_settings(settings);
         assert!(diagnostics(&db, a).is_empty());
         assert_eq!(take(&log), vec![key("diagnostics", a)]);
+    }
+
+    #[test]
+    fn per_file_memos_of_files_not_used_recently_are_dropped_and_rebuilt_on_demand() {
+        use salsa::Database as _;
+        let (mut db, log) = RootDatabase::with_event_log();
+        let files: Vec<SourceFile> = (0..130)
+            .map(|i| db.set_file(&format!("/w/f{i}.nix"), format!("let x{i} = {i}; in x{i}")))
+            .collect();
+        run_all(&db, &files);
+        // The first files were used longest ago: beyond the LRU's 128, their trees go.
+        db.trigger_lru_eviction();
+        take(&log);
+        let first = files[0];
+        parse(&db, first);
+        assert_eq!(take(&log), vec![key("parse", first)]);
+        // The source map went the same way and is rebuilt; the module it came with stays.
+        source_map(&db, first);
+        let mut expected = vec![
+            key("module_with_source_map", first),
+            key("source_map", first),
+        ];
+        expected.sort();
+        assert_eq!(take(&log), expected);
+        // Scopes and name resolution are rebuilt from the module, which stayed.
+        name_resolution(&db, first);
+        let mut expected = vec![key("name_resolution", first), key("scopes", first)];
+        expected.sort();
+        assert_eq!(take(&log), expected);
+        // Dropping them keeps what was computed from them: nothing downstream re-runs.
+        run_all(&db, &files);
+        assert_eq!(take(&log), Vec::<String>::new());
+        // A recently used file kept its tree.
+        parse(&db, files[129]);
+        assert_eq!(take(&log), Vec::<String>::new());
     }
 
     #[test]

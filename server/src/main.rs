@@ -9,6 +9,8 @@ mod progress;
 use clap::Parser;
 
 /// The evaluator allocates many small objects; mimalloc handles that far better than glibc.
+/// Built without transparent huge pages (`no_thp`): with them, every touched 2 MiB of an
+/// arena became resident, which more than doubled the language server's peak RSS.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -36,6 +36,7 @@ pub fn lower_fragment(expr: &GreenNode) -> Fragment {
     let mut ctx = LowerCtx::default();
     let entry = ctx.lower_expr_opt(ast::Expr::cast(root));
     ctx.module.entry = Some(entry);
+    ctx.source_map.finish();
     Fragment {
         module: ctx.module,
         source_map: ctx.source_map,
@@ -62,7 +63,7 @@ fn lower_root(
     ctx.module.entry = Some(entry);
     ctx.module.exprs.shrink_to_fit();
     ctx.module.names.shrink_to_fit();
-    ctx.source_map.expr_map_rev.shrink_to_fit();
+    ctx.source_map.finish();
     (ctx.module, ctx.source_map)
 }
 
@@ -344,10 +345,10 @@ impl LowerCtx<'_> {
                         fields.push((name, default));
                     }
                 }
-                pat = Some(Pat {
+                pat = Some(Box::new(Pat {
                     fields: fields.into(),
                     ellipsis: p.has_ellipsis(),
-                });
+                }));
             }
             None => {}
         }
@@ -536,11 +537,12 @@ impl LowerCtx<'_> {
         let map = &mut self.source_map;
         map.expr_map_rev
             .extend(src.expr_map_rev.iter().map(|r| r.map(|r| r + base)));
-        map.expr_map.reserve(src.expr_map.len());
-        map.expr_map
-            .extend(src.expr_map.iter().map(|(r, id)| (*r + base, e(*id))));
-        map.name_map
-            .extend(src.name_map.iter().map(|(r, id)| (*r + base, n(*id))));
+        for (r, id) in src.expr_map.iter() {
+            map.expr_map.insert(r + base, e(id));
+        }
+        for (r, id) in src.name_map.iter() {
+            map.name_map.insert(r + base, n(id));
+        }
         map.name_map_rev.extend(
             src.name_map_rev
                 .iter()
@@ -587,7 +589,7 @@ impl LowerCtx<'_> {
         id
     }
 
-    fn finish_bindings(&mut self, b: SetBuilder) -> Bindings {
+    fn finish_bindings(&mut self, b: SetBuilder) -> Box<Bindings> {
         let statics = b
             .entries
             .into_iter()
@@ -599,11 +601,11 @@ impl LowerCtx<'_> {
                 (name, value)
             })
             .collect();
-        Bindings {
+        Box::new(Bindings {
             statics,
             inherit_froms: b.inherit_froms.into(),
             dynamics: b.dynamics.into(),
-        }
+        })
     }
 }
 
@@ -633,13 +635,15 @@ fn shift_expr(expr: &Expr, e: &impl Fn(ExprId) -> ExprId, n: &impl Fn(NameId) ->
         Expr::CurPos => Expr::CurPos,
         Expr::Lambda(param, pat, body) => Expr::Lambda(
             param.map(n),
-            pat.as_ref().map(|p| Pat {
-                fields: p
-                    .fields
-                    .iter()
-                    .map(|(name, d)| (n(*name), d.map(e)))
-                    .collect(),
-                ellipsis: p.ellipsis,
+            pat.as_ref().map(|p| {
+                Box::new(Pat {
+                    fields: p
+                        .fields
+                        .iter()
+                        .map(|(name, d)| (n(*name), d.map(e)))
+                        .collect(),
+                    ellipsis: p.ellipsis,
+                })
             }),
             e(*body),
         ),
@@ -654,8 +658,8 @@ fn shift_expr(expr: &Expr, e: &impl Fn(ExprId) -> ExprId, n: &impl Fn(NameId) ->
         Expr::StringInterpolation(xs) => Expr::StringInterpolation(list(xs)),
         Expr::PathInterpolation(xs) => Expr::PathInterpolation(list(xs)),
         Expr::List(xs) => Expr::List(list(xs)),
-        Expr::LetIn(b, body) => Expr::LetIn(bindings(b), e(*body)),
-        Expr::Attrset(b) => Expr::Attrset(bindings(b)),
-        Expr::RecAttrset(b) => Expr::RecAttrset(bindings(b)),
+        Expr::LetIn(b, body) => Expr::LetIn(Box::new(bindings(b)), e(*body)),
+        Expr::Attrset(b) => Expr::Attrset(Box::new(bindings(b))),
+        Expr::RecAttrset(b) => Expr::RecAttrset(Box::new(bindings(b))),
     }
 }

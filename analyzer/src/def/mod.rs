@@ -29,7 +29,8 @@ pub struct Module {
     pub entry: Option<ExprId>,
 }
 
-/// A lowered expression.
+/// A lowered expression. Kept at 32 bytes (bindings and patterns are boxed): a file has
+/// about one per 16 bytes of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
     /// A hole left by a syntax error.
@@ -39,7 +40,7 @@ pub enum Expr {
     /// A constant.
     Literal(Literal),
     /// `param: body`, `{ pat }: body`, `{ pat } @ param: body`.
-    Lambda(Option<NameId>, Option<Pat>, ExprId),
+    Lambda(Option<NameId>, Option<Box<Pat>>, ExprId),
     /// `with env; body`.
     With(ExprId, ExprId),
     /// `assert cond; body`.
@@ -63,11 +64,11 @@ pub enum Expr {
     /// `[ a b ]`.
     List(Box<[ExprId]>),
     /// `let … in body` (and the legacy `let { … body = …; }` with its `body` reference).
-    LetIn(Bindings, ExprId),
+    LetIn(Box<Bindings>, ExprId),
     /// `{ … }`.
-    Attrset(Bindings),
+    Attrset(Box<Bindings>),
     /// `rec { … }`.
-    RecAttrset(Bindings),
+    RecAttrset(Box<Bindings>),
     /// `__curPos`.
     CurPos,
 }
@@ -155,13 +156,14 @@ impl NameKind {
 /// Maps between module items and source ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModuleSourceMap {
-    /// Expression syntax node range to expression.
-    pub expr_map: HashMap<TextRange, ExprId>,
+    /// Expression syntax node range to expression (a parenthesised range finds the inner
+    /// expression too).
+    pub expr_map: RangeMap<ExprId>,
     /// Expression (by arena index) to the range of the node it came from (synthesized
     /// sets have none); a vector, since every expression has a slot.
     pub expr_map_rev: Vec<Option<TextRange>>,
     /// Range of a defining identifier/attribute to its name.
-    pub name_map: HashMap<TextRange, NameId>,
+    pub name_map: RangeMap<NameId>,
     /// Name to all ranges that define it (merged `a.b`/`a.c` give `a` two); almost
     /// always one, kept inline.
     pub name_map_rev: HashMap<NameId, smallvec::SmallVec<[TextRange; 1]>>,
@@ -171,10 +173,82 @@ pub struct ModuleSourceMap {
     pub rec_keywords: HashMap<ExprId, TextRange>,
 }
 
+/// A map from text ranges to ids, stored as one sorted vector: 12 bytes an entry where a
+/// hash map took about twice that, and files have an entry for nearly every expression.
+/// Lowering [`insert`](Self::insert)s in any order, then [`finish`](Self::finish)es it
+/// once; lookups are binary searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeMap<T> {
+    entries: Vec<(TextRange, T)>,
+}
+
+impl<T> Default for RangeMap<T> {
+    fn default() -> Self {
+        RangeMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> RangeMap<T> {
+    /// Records `range -> value`; a later insert of the same range wins (after `finish`).
+    pub fn insert(&mut self, range: TextRange, value: T) {
+        self.entries.push((range, value));
+    }
+
+    /// Sorts the entries by range, keeps the last value inserted for each range, and
+    /// releases spare capacity. Lookups are only valid after this.
+    pub fn finish(&mut self) {
+        // Stable: equal ranges keep their insertion order, so the last one is the latest.
+        self.entries.sort_by_key(|(r, _)| (r.start(), r.end()));
+        let mut out: Vec<(TextRange, T)> = Vec::with_capacity(self.entries.len());
+        for (range, value) in self.entries.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.0 == range => last.1 = value,
+                _ => out.push((range, value)),
+            }
+        }
+        out.shrink_to_fit();
+        self.entries = out;
+    }
+
+    /// The value recorded for exactly this range.
+    pub fn get(&self, range: TextRange) -> Option<T> {
+        self.entries
+            .binary_search_by_key(&(range.start(), range.end()), |(r, _)| (r.start(), r.end()))
+            .ok()
+            .map(|i| self.entries[i].1)
+    }
+
+    /// Every entry, ordered by range start (then end).
+    pub fn iter(&self) -> impl Iterator<Item = (TextRange, T)> + '_ {
+        self.entries.iter().copied()
+    }
+
+    /// Number of distinct ranges.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 impl ModuleSourceMap {
+    /// Makes the range maps searchable; lowering calls this once when it is done.
+    pub fn finish(&mut self) {
+        self.expr_map.finish();
+        self.name_map.finish();
+        self.expr_map_rev.shrink_to_fit();
+        self.name_map_rev.shrink_to_fit();
+        self.binding_ranges.shrink_to_fit();
+        self.rec_keywords.shrink_to_fit();
+    }
     /// The expression lowered from the node with exactly this range.
     pub fn expr_for_range(&self, range: TextRange) -> Option<ExprId> {
-        self.expr_map.get(&range).copied()
+        self.expr_map.get(range)
     }
     /// The node range of an expression.
     pub fn range_for_expr(&self, expr: ExprId) -> Option<TextRange> {
@@ -185,7 +259,7 @@ impl ModuleSourceMap {
     }
     /// The name defined at exactly this range.
     pub fn name_for_range(&self, range: TextRange) -> Option<NameId> {
-        self.name_map.get(&range).copied()
+        self.name_map.get(range)
     }
     /// The first (primary) defining range of a name.
     pub fn range_for_name(&self, name: NameId) -> Option<TextRange> {
@@ -203,7 +277,7 @@ impl ModuleSourceMap {
             .iter()
             .filter(|(r, _)| r.contains_inclusive(offset))
             .min_by_key(|(r, _)| r.len())
-            .map(|(_, n)| *n)
+            .map(|(_, n)| n)
     }
 }
 
@@ -266,7 +340,7 @@ impl Module {
     pub fn binding_of(&self, name: NameId) -> Option<(ExprId, &Bindings, &BindingValue)> {
         self.exprs.iter().find_map(|(id, e)| {
             let b = match e {
-                Expr::LetIn(b, _) | Expr::Attrset(b) | Expr::RecAttrset(b) => b,
+                Expr::LetIn(b, _) | Expr::Attrset(b) | Expr::RecAttrset(b) => &**b,
                 _ => return None,
             };
             b.statics
@@ -289,5 +363,51 @@ impl Module {
             }
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(start: u32, end: u32) -> TextRange {
+        TextRange::new(start.into(), end.into())
+    }
+
+    #[test]
+    fn range_map_finds_exact_ranges_and_the_last_insert_wins() {
+        let mut map: RangeMap<u32> = RangeMap::default();
+        map.insert(r(4, 9), 1);
+        map.insert(r(0, 20), 2);
+        map.insert(r(4, 6), 3);
+        // A parenthesised range is inserted again for the inner expression.
+        map.insert(r(0, 20), 4);
+        map.finish();
+        assert_eq!(map.len(), 3);
+        assert_eq!(map.get(r(0, 20)), Some(4));
+        assert_eq!(map.get(r(4, 6)), Some(3));
+        assert_eq!(map.get(r(4, 9)), Some(1));
+        assert_eq!(map.get(r(4, 7)), None);
+        let order: Vec<u32> = map.iter().map(|(_, v)| v).collect();
+        assert_eq!(order, vec![4, 3, 1]);
+    }
+
+    #[test]
+    fn lowered_source_map_finds_parenthesised_expressions() {
+        let parse = crate::syntax::parse("let a = (1 + 2); in a");
+        let (module, map) = lower::lower(&parse.syntax());
+        let paren = map.expr_for_range(r(8, 15)).expect("(1 + 2)");
+        assert!(matches!(module.exprs[paren], Expr::Binary(..)));
+        assert_eq!(map.range_for_expr(paren), Some(r(9, 14)));
+        let a = map.name_for_range(r(4, 5)).expect("a");
+        assert_eq!(&*module.names[a].text, "a");
+        assert_eq!(map.name_at(5.into()), Some(a));
+    }
+
+    /// Files have about one expression per 16 bytes of text; keep them small.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn expressions_stay_small() {
+        assert_eq!(std::mem::size_of::<Expr>(), 32);
     }
 }

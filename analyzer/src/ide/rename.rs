@@ -65,7 +65,7 @@ fn inheriting_bindings(module: &Module, reference: ExprId) -> Option<(&Expr, &Bi
             .statics
             .iter()
             .any(|(_, v)| *v == BindingValue::Inherit(reference))
-            .then_some((e, b)),
+            .then_some((e, &**b)),
         _ => None,
     })
 }

@@ -18,7 +18,7 @@ mod transport;
 use std::process::ExitCode;
 
 /// Stack size of the threads that run analysis: deeply nested input recurses deeply.
-const ANALYSIS_STACK_BYTES: usize = 512 << 20;
+pub(crate) const ANALYSIS_STACK_BYTES: usize = 512 << 20;
 
 /// Runs the server on stdin/stdout until the client sends `exit`.
 pub fn run_stdio(paths: apply::Paths) -> anyhow::Result<ExitCode> {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use salsa::Database as _;
 use serde_json::Value;
 use strata_analyzer::db::{RootDatabase, SourceFile};
 use tokio::sync::{mpsc, Notify};
@@ -20,6 +21,9 @@ use super::settings::ServerSettings;
 /// During a burst of edits (two changes closer than this), diagnostics wait this long for
 /// typing to pause, so fast typing publishes once; a lone edit is analysed right away.
 const DIAGNOSTICS_DEBOUNCE: Duration = Duration::from_millis(15);
+/// Documents whose diagnostics one snapshot computes before the parse LRU gets to drop
+/// trees (at most the LRU's capacity, 128).
+const DIAGNOSTICS_CHUNK: usize = 64;
 /// Files imported by open documents are loaded from disk up to this size.
 const MAX_IMPORTED_FILE_BYTES: u64 = 8 << 20;
 
@@ -234,7 +238,7 @@ impl StrataServer {
     }
 
     fn spawn_diagnostics_worker(&self) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Url, Option<i32>, Vec<Diagnostic>)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Publish>();
         let client = self.client.clone();
         tokio::spawn(async move {
             while let Some((uri, version, diags)) = rx.recv().await {
@@ -244,6 +248,13 @@ impl StrataServer {
         let state = self.state.clone();
         let queue = self.queue.clone();
         let jobs = self.jobs.clone();
+        let thread = match AnalysisThread::spawn() {
+            Ok(thread) => thread,
+            Err(err) => {
+                tracing::error!("cannot start the diagnostics thread: {err}");
+                return;
+            }
+        };
         tokio::spawn(async move {
             loop {
                 queue.wake.notified().await;
@@ -256,47 +267,30 @@ impl StrataServer {
                 if batch.is_empty() {
                     continue;
                 }
-                let (db, work) = {
-                    let state = state.lock().unwrap();
-                    let work: Vec<(Url, Document)> = batch
-                        .into_iter()
-                        .filter_map(|u| state.docs.get(&u).cloned().map(|d| (u, d)))
-                        .collect();
-                    (state.db.clone(), work)
-                };
-                let tx = tx.clone();
-                let jobs = jobs.clone();
-                let outcome = tokio::task::spawn_blocking(move || {
-                    let mut imports = Vec::new();
-                    for (i, (uri, doc)) in work.iter().enumerate() {
-                        let result = dispatch::run_caught("diagnostics", &db, |db| {
-                            let diags = handlers::diagnostics(db, uri, doc);
-                            let imported = strata_analyzer::db::imported_paths(db, doc.file);
-                            let unknown: Vec<String> = imported
-                                .iter()
-                                .filter(|p| db.file(p).is_none())
-                                .cloned()
-                                .collect();
-                            (diags, unknown)
-                        });
-                        match result {
-                            Ok((mut diags, unknown)) => {
-                                diags.extend(jobs.diagnostics_for(uri));
-                                let _ = tx.send((uri.clone(), Some(doc.version), diags));
-                                imports.extend(unknown);
+                // In chunks: salsa drops the syntax trees beyond the parse LRU only between
+                // revisions, so one pass over a thousand opened files would otherwise hold
+                // all their trees at once (the peak memory of opening a workspace).
+                let chunks: Vec<Vec<Url>> = batch
+                    .chunks(DIAGNOSTICS_CHUNK)
+                    .map(<[Url]>::to_vec)
+                    .collect();
+                let many = chunks.len() > 1;
+                for (i, chunk) in chunks.iter().enumerate() {
+                    let done =
+                        diagnostics_chunk(&thread, &state, &queue, &jobs, &tx, chunk.clone()).await;
+                    if !done {
+                        for rest in &chunks[i + 1..] {
+                            for uri in rest {
+                                queue.push(uri.clone());
                             }
-                            // Cancelled by an edit: hand the rest back to the queue.
-                            Err(_) => return (work[i..].to_vec(), imports),
                         }
+                        break;
                     }
-                    (Vec::new(), imports)
-                })
-                .await;
-                if let Ok((requeue, imports)) = outcome {
-                    for (uri, _) in requeue {
-                        queue.push(uri);
+                    if many {
+                        // Waits for running requests to finish or unwind, like an edit
+                        // does; only large batches (opening many files) get here.
+                        state.lock().unwrap().db.trigger_lru_eviction();
                     }
-                    load_imports(&state, imports);
                 }
             }
         });
@@ -369,6 +363,105 @@ fn pause_after(before: Option<Instant>, last: Option<Instant>, now: Instant) -> 
     let burst = before.is_some_and(|b| last.duration_since(b) < DIAGNOSTICS_DEBOUNCE);
     let quiet = now.saturating_duration_since(last);
     (burst && quiet < DIAGNOSTICS_DEBOUNCE).then(|| DIAGNOSTICS_DEBOUNCE - quiet)
+}
+
+/// A diagnostics publish: document, version, diagnostics.
+type Publish = (Url, Option<i32>, Vec<Diagnostic>);
+
+/// Computes and sends the diagnostics of some open documents on one snapshot, then loads
+/// the files they import. Returns false when an edit cancelled the snapshot (the unfinished
+/// documents are queued again).
+async fn diagnostics_chunk(
+    thread: &AnalysisThread,
+    state: &Arc<Mutex<State>>,
+    queue: &Arc<DiagnosticsQueue>,
+    jobs: &Arc<Jobs>,
+    tx: &mpsc::UnboundedSender<Publish>,
+    batch: Vec<Url>,
+) -> bool {
+    let (db, work) = {
+        let state = state.lock().unwrap();
+        let work: Vec<(Url, Document)> = batch
+            .into_iter()
+            .filter_map(|u| state.docs.get(&u).cloned().map(|d| (u, d)))
+            .collect();
+        (state.db.clone(), work)
+    };
+    let tx = tx.clone();
+    let jobs = jobs.clone();
+    let outcome = thread
+        .run(move || {
+            let mut imports = Vec::new();
+            for (i, (uri, doc)) in work.iter().enumerate() {
+                let result = dispatch::run_caught("diagnostics", &db, |db| {
+                    let diags = handlers::diagnostics(db, uri, doc);
+                    let imported = strata_analyzer::db::imported_paths(db, doc.file);
+                    let unknown: Vec<String> = imported
+                        .iter()
+                        .filter(|p| db.file(p).is_none())
+                        .cloned()
+                        .collect();
+                    (diags, unknown)
+                });
+                match result {
+                    Ok((mut diags, unknown)) => {
+                        diags.extend(jobs.diagnostics_for(uri));
+                        let _ = tx.send((uri.clone(), Some(doc.version), diags));
+                        imports.extend(unknown);
+                    }
+                    // Cancelled by an edit: hand the rest back to the queue.
+                    Err(_) => return (work[i..].to_vec(), imports),
+                }
+            }
+            (Vec::new(), imports)
+        })
+        .await;
+    match outcome {
+        Some((requeue, imports)) => {
+            let done = requeue.is_empty();
+            for (uri, _) in requeue {
+                queue.push(uri);
+            }
+            load_imports(state, imports);
+            done
+        }
+        None => false,
+    }
+}
+
+/// The one long-lived thread that computes diagnostics. Most memos (lowered modules, scopes,
+/// diagnostics of every open file) are built there, so they share one allocator heap:
+/// mimalloc keeps partly used pages per thread, and spreading the same work over the tokio
+/// blocking pool (a dozen threads or more while a workspace opens) nearly doubled the
+/// resident size of the same data.
+struct AnalysisThread {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl AnalysisThread {
+    fn spawn() -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("strata-diagnostics".into())
+            .stack_size(super::ANALYSIS_STACK_BYTES)
+            .spawn(move || {
+                for job in queue {
+                    // Jobs catch their own panics; this keeps the thread alive regardless.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            })?;
+        Ok(AnalysisThread { jobs })
+    }
+
+    /// Runs `f` on the thread; `None` if it panicked.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs.send(job).ok()?;
+        rx.await.ok()
+    }
 }
 
 /// Reads files that open documents import and adds them to the database (IO stays here).
