@@ -8,7 +8,7 @@ use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
 use super::print::{show_value_for_error, ErrorValue};
 use super::source::{Pos, ShowPos};
 use super::value::{
-    Attr, Attrs, Closure, Context, Env, EnvSlots, NixString, PrimOpApp, Thunk, ThunkState, Value,
+    Attr, Attrs, Closure, Context, Env, NixString, PrimOpApp, Thunk, ThunkState, Value,
 };
 use super::Settings;
 
@@ -25,7 +25,7 @@ const MAX_TAIL_FRAMES: usize = 32;
 pub struct Machine {
     pub settings: Settings,
     /// The global frame (`builtins`, `true`, `map`, ...) and its names.
-    pub base_env: Rc<Env>,
+    pub base_env: Env,
     pub base_names: Vec<Rc<str>>,
     pub builtins: Value,
     pub import_cache: HashMap<String, Value>,
@@ -64,7 +64,7 @@ impl Machine {
     /// A value from the global frame by name (`Null` if absent).
     pub fn base_env_value(&self, name: &str) -> Value {
         match self.base_names.iter().position(|n| &**n == name) {
-            Some(i) => self.base_env.vals.borrow()[i].clone(),
+            Some(i) => self.base_env.get(i),
             None => Value::Null,
         }
     }
@@ -191,7 +191,7 @@ impl Machine {
 
     /// A lazy value for `e` in `env`: literals and variables need no thunk.
     #[inline]
-    pub fn thunk(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+    pub fn thunk(&mut self, e: &Rc<Expr>, env: &Env) -> Value {
         match &**e {
             Expr::Const(v) => v.clone(),
             Expr::Var { depth, slot } => env.lookup(*depth, *slot),
@@ -200,16 +200,19 @@ impl Machine {
         }
     }
 
-    /// Like [`thunk`](Self::thunk) for a frame still being filled: its own slots
-    /// cannot be read yet.
+    /// Like [`thunk`](Self::thunk) for a frame still being filled: only its first
+    /// `filled` slots can be read yet.
     #[inline]
-    fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+    fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Env, filled: usize) -> Value {
         match &**e {
             // Slots are filled in order; like Nix, an earlier one is shared directly.
-            Expr::Var { depth: 0, slot } => match env.vals.borrow().get(*slot as usize) {
-                Some(v) => v.clone(),
-                None => Thunk::new(e, env),
-            },
+            Expr::Var { depth: 0, slot } => {
+                if (*slot as usize) < filled {
+                    env.get(*slot as usize)
+                } else {
+                    Thunk::new(e, env)
+                }
+            }
             _ => self.thunk(e, env),
         }
     }
@@ -217,7 +220,7 @@ impl Machine {
     // ---- evaluation ----------------------------------------------------------
 
     /// Evaluates `e` in `env` to weak head normal form.
-    pub fn eval(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+    pub fn eval(&mut self, e: &Rc<Expr>, env: &Env) -> Result<Value> {
         // Leaves need neither the loop nor depth accounting.
         match &**e {
             Expr::Const(v) => return Ok(v.clone()),
@@ -249,7 +252,7 @@ impl Machine {
     /// `eval_loop` remembering its last tail calls, which reuse the native frame, so an
     /// error can still name them (`--show-trace` only: the plain path stays lean).
     #[cold]
-    fn eval_loop_traced(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+    fn eval_loop_traced(&mut self, e: &Rc<Expr>, env: &Env) -> Result<Value> {
         let mut tail_calls = std::collections::VecDeque::new();
         self.eval_loop(e, env, Some(&mut tail_calls))
             .map_err(|mut err| {
@@ -263,7 +266,7 @@ impl Machine {
     fn eval_loop(
         &mut self,
         e0: &Rc<Expr>,
-        env0: &Rc<Env>,
+        env0: &Env,
         mut tail_calls: Option<&mut std::collections::VecDeque<(Rc<LambdaDef>, Pos)>>,
     ) -> Result<Value> {
         let mut e = e0.clone();
@@ -350,7 +353,7 @@ impl Machine {
                 }
                 Expr::With { attrs, body, .. } => {
                     let a = self.thunk(attrs, &env);
-                    env = Env::with_slots(smallvec::smallvec![a], Some(env.clone()));
+                    env = Env::one(a, env.clone());
                     e = body.clone();
                     continue;
                 }
@@ -421,9 +424,9 @@ impl Machine {
         }
     }
 
-    fn lookup_with(&mut self, name: &str, withs: &[u32], env: &Rc<Env>, pos: Pos) -> Result<Value> {
+    fn lookup_with(&mut self, name: &str, withs: &[u32], env: &Env, pos: Pos) -> Result<Value> {
         for &d in withs {
-            let scope = env.at_depth(d).vals.borrow()[0].clone();
+            let scope = env.at_depth(d).get(0);
             let scope = self.force(&scope)?;
             let Value::Attrs(a) = &scope else {
                 return Err(type_error(
@@ -443,54 +446,46 @@ impl Machine {
     }
 
     /// Builds the frame of a `let`: each binding lazily sees the frame itself.
-    fn make_rec_env(&mut self, bindings: &[Binding], env: &Rc<Env>) -> Rc<Env> {
-        let new_env = Env::with_slots(EnvSlots::with_capacity(bindings.len()), Some(env.clone()));
-        for b in bindings {
+    fn make_rec_env(&mut self, bindings: &[Binding], env: &Env) -> Env {
+        let new_env = Env::empty(bindings.len(), Some(env.clone()));
+        for (i, b) in bindings.iter().enumerate() {
             let v = if b.outer {
                 self.thunk(&b.value, env)
             } else {
-                self.thunk_in_new(&b.value, &new_env)
+                self.thunk_in_new(&b.value, &new_env, i)
             };
-            new_env.vals.borrow_mut().push(v);
+            new_env.set(i, v);
         }
         new_env
     }
 
-    fn eval_attrs(&mut self, def: &AttrsDef, env: &Rc<Env>) -> Result<Value> {
+    fn eval_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let mut entries: Vec<Attr>;
         let dyn_env;
         if def.rec {
-            let new_env = Env::with_slots(
-                EnvSlots::with_capacity(def.statics.len()),
-                Some(env.clone()),
-            );
+            let new_env = Env::empty(def.statics.len() + def.sources.len(), Some(env.clone()));
             // With `__overrides`, slots may be replaced afterwards: share nothing early.
             let has_overrides = def.statics.iter().any(|st| &*st.name == "__overrides");
-            for st in &def.statics {
+            entries = Vec::with_capacity(def.statics.len());
+            for (i, st) in def.statics.iter().enumerate() {
                 let v = if has_overrides && !st.outer {
                     Thunk::new(&st.value, &new_env)
                 } else if st.outer {
                     self.thunk(&st.value, env)
                 } else {
-                    self.thunk_in_new(&st.value, &new_env)
+                    self.thunk_in_new(&st.value, &new_env, i)
                 };
-                new_env.vals.borrow_mut().push(v);
+                new_env.set(i, v.clone());
+                entries.push(Attr {
+                    name: st.name.clone(),
+                    value: v,
+                    pos: st.pos,
+                });
             }
-            for src in &def.sources {
-                let v = Thunk::new(src, &new_env);
-                new_env.vals.borrow_mut().push(v);
+            let n = def.statics.len();
+            for (i, src) in def.sources.iter().enumerate() {
+                new_env.set(n + i, Thunk::new(src, &new_env));
             }
-            let vals: EnvSlots = new_env.vals.borrow().clone();
-            entries = def
-                .statics
-                .iter()
-                .zip(vals.iter())
-                .map(|(s, v)| Attr {
-                    name: s.name.clone(),
-                    value: v.clone(),
-                    pos: s.pos,
-                })
-                .collect();
             // `__overrides` replaces attributes both in the result and in the frame.
             if let Ok(i) = entries.binary_search_by(|a| (*a.name).cmp("__overrides")) {
                 let ov = entries[i].value.clone();
@@ -501,7 +496,7 @@ impl Machine {
                     match entries.binary_search_by(|e| e.name.cmp(&a.name)) {
                         Ok(j) => {
                             entries[j].value = a.value.clone();
-                            new_env.vals.borrow_mut()[j] = a.value.clone();
+                            new_env.set(j, a.value.clone());
                         }
                         Err(_) => extra.push(a.clone()),
                     }
@@ -560,7 +555,7 @@ impl Machine {
     }
 
     /// The name of one attribute path step.
-    pub fn attr_name(&mut self, key: &AttrKey, env: &Rc<Env>) -> Result<Rc<str>> {
+    pub fn attr_name(&mut self, key: &AttrKey, env: &Env) -> Result<Rc<str>> {
         match key {
             AttrKey::Static(n) => Ok(n.clone()),
             AttrKey::Dynamic(e, pos) => {
@@ -577,7 +572,7 @@ impl Machine {
         path: &[AttrKey],
         default: Option<&Rc<Expr>>,
         pos: Pos,
-        env: &Rc<Env>,
+        env: &Env,
     ) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for key in path {
@@ -710,12 +705,9 @@ impl Machine {
     }
 
     /// Creates the frame of a lambda call, checking its formals.
-    fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Rc<Env>> {
+    fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Env> {
         match &c.def.param {
-            Param::Ident => Ok(Env::with_slots(
-                smallvec::smallvec![arg],
-                Some(c.env.clone()),
-            )),
+            Param::Ident => Ok(Env::one(arg, c.env.clone())),
             Param::Pattern {
                 formals,
                 ellipsis,
@@ -732,17 +724,19 @@ impl Machine {
                         pos,
                     ));
                 };
-                let new_env = Env::new(Vec::new(), Some(c.env.clone()));
-                let mut vals = EnvSlots::with_capacity(formals.len() + *at as usize);
+                let new_env = Env::empty(formals.len() + *at as usize, Some(c.env.clone()));
                 let mut used = 0;
-                for f in formals {
+                for (i, f) in formals.iter().enumerate() {
                     match attrs.get(&f.name) {
                         Some(v) => {
                             used += 1;
-                            vals.push(v.clone());
+                            new_env.set(i, v.clone());
                         }
                         None => match &f.default {
-                            Some(d) => vals.push(self.thunk_in_new(d, &new_env)),
+                            Some(d) => {
+                                let v = self.thunk_in_new(d, &new_env, i);
+                                new_env.set(i, v);
+                            }
                             None => {
                                 return Err(type_error(
                                     format!(
@@ -772,9 +766,8 @@ impl Machine {
                     }
                 }
                 if *at {
-                    vals.push(argv.clone());
+                    new_env.set(formals.len(), argv.clone());
                 }
-                *new_env.vals.borrow_mut() = vals;
                 Ok(new_env)
             }
         }
@@ -874,7 +867,7 @@ impl Machine {
         parts: &[Rc<Expr>],
         is_path: bool,
         pos: Pos,
-        env: &Rc<Env>,
+        env: &Env,
     ) -> Result<Value> {
         let mut ctx = Context::new();
         let mut out = String::new();
@@ -906,7 +899,7 @@ impl Machine {
         lhs: &Rc<Expr>,
         rhs: &Rc<Expr>,
         pos: Pos,
-        env: &Rc<Env>,
+        env: &Env,
     ) -> Result<Value> {
         match op {
             BinOp::And => {
@@ -1454,6 +1447,6 @@ impl EvalError {
 }
 
 /// Keeps `ThunkState` constructors referenced from one place for lowering's use.
-pub fn pending(e: Rc<Expr>, env: Rc<Env>) -> Value {
+pub fn pending(e: Rc<Expr>, env: Env) -> Value {
     Value::Thunk(Thunk::cell(ThunkState::Pending(e, env)))
 }
