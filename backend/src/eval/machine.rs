@@ -81,6 +81,10 @@ impl Machine {
     }
 
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
+        // Most forces find the value already there: read it without moving the state.
+        if let Some(v) = t.done_value() {
+            return Ok(v);
+        }
         let state = match t.take() {
             ThunkState::Done(v) => {
                 let r = v.clone();
@@ -195,6 +199,12 @@ impl Machine {
         match &**e {
             Expr::Const(v) => v.clone(),
             Expr::Var { depth, slot } => env.lookup(*depth, *slot),
+            Expr::Select { expr, path, .. } if !self.settings.show_trace => {
+                match select_forced(expr, path, env) {
+                    Some(v) => v,
+                    None => Thunk::new(e, env),
+                }
+            }
             // Lambdas stay thunks (as in Nix): unforced they print as `<CODE>`.
             _ => Thunk::new(e, env),
         }
@@ -1323,6 +1333,29 @@ impl Machine {
             }
         }
     }
+}
+
+/// `x.a.b` without evaluating anything, when `x` is a variable whose value and every set
+/// on the path are already forced and every attribute is there: the attribute's own
+/// (possibly lazy) value, so no thunk is made for the selection. Errors could not differ
+/// (the selection cannot fail); only `--show-trace`'s "while evaluating the attribute"
+/// frame would, which is why callers skip this when tracing.
+fn select_forced(expr: &Expr, path: &[AttrKey], env: &Env) -> Option<Value> {
+    let Expr::Var { depth, slot } = expr else {
+        return None;
+    };
+    let mut v = env.lookup(*depth, *slot);
+    for key in path {
+        if let Value::Thunk(t) = &v {
+            v = t.done_value()?;
+        }
+        let (Value::Attrs(a), AttrKey::Static(name)) = (&v, key) else {
+            return None;
+        };
+        let x = a.get(name)?.clone();
+        v = x;
+    }
+    Some(v)
 }
 
 fn as_f64(v: &Value) -> f64 {

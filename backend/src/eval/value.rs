@@ -160,21 +160,20 @@ impl Thunk {
         self.0.replace(ThunkState::Blackhole)
     }
     /// The value if the thunk has been forced, without forcing it.
+    #[inline]
     pub fn done_value(&self) -> Option<Value> {
-        let state = self.take();
-        let v = match &state {
+        // SAFETY: single-threaded, and the state is only ever moved in or out by `take`,
+        // `set` and `done_value` itself, none of which is running while this shared borrow
+        // lives; cloning a value only bumps a reference count.
+        match unsafe { &*self.0.as_ptr() } {
             ThunkState::Done(v) => Some(v.clone()),
             _ => None,
-        };
-        self.0.set(state);
-        v
+        }
     }
     /// Whether the thunk is being evaluated right now.
     pub fn is_blackhole(&self) -> bool {
-        let state = self.take();
-        let hole = matches!(state, ThunkState::Blackhole);
-        self.0.set(state);
-        hole
+        // SAFETY: as in `done_value`.
+        matches!(unsafe { &*self.0.as_ptr() }, ThunkState::Blackhole)
     }
     #[allow(clippy::new_ret_no_self)]
     pub fn new(e: &Rc<Expr>, env: &Env) -> Value {
