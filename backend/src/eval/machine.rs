@@ -80,6 +80,15 @@ impl Machine {
         }
     }
 
+    /// [`force`](Self::force) for a value the caller owns (no clone of a non-thunk).
+    #[inline]
+    pub fn force_owned(&mut self, v: Value) -> Result<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(&t),
+            v => Ok(v),
+        }
+    }
+
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
         // Most forces find the value already there: read it without moving the state.
         if let Some(v) = t.done_value() {
@@ -234,10 +243,7 @@ impl Machine {
         // Leaves need neither the loop nor depth accounting.
         match &**e {
             Expr::Const(v) => return Ok(v.clone()),
-            Expr::Var { depth, slot } => {
-                let v = env.lookup(*depth, *slot);
-                return self.force(&v);
-            }
+            Expr::Var { depth, slot } => return self.force_owned(env.lookup(*depth, *slot)),
             Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, env),
             _ => {}
         }
@@ -279,22 +285,25 @@ impl Machine {
         env0: &Env,
         mut tail_calls: Option<&mut std::collections::VecDeque<(Rc<LambdaDef>, Pos)>>,
     ) -> Result<Value> {
-        let mut e = e0.clone();
-        let mut env = env0.clone();
+        // Borrowed until a tail position moves to an expression or frame of its own:
+        // entering costs no reference count traffic.
+        let mut own_e: Rc<Expr>;
+        let mut own_env: Env;
+        let mut e: &Rc<Expr> = e0;
+        let mut env: &Env = env0;
         loop {
-            match &*e {
+            match &**e {
                 Expr::Const(v) => return Ok(v.clone()),
                 Expr::Var { depth, slot } => {
-                    let v = env.lookup(*depth, *slot);
-                    return self.force(&v);
+                    return self.force_owned(env.lookup(*depth, *slot));
                 }
                 Expr::WithVar { name, withs, pos } => {
-                    let v = self.lookup_with(name, withs, &env, *pos)?;
-                    return self.force(&v);
+                    let v = self.lookup_with(name, withs, env, *pos)?;
+                    return self.force_owned(v);
                 }
-                Expr::Attrs(def) => return self.eval_attrs(def, &env),
+                Expr::Attrs(def) => return self.eval_attrs(def, env),
                 Expr::List(items) => {
-                    let v: Vec<Value> = items.iter().map(|i| self.thunk(i, &env)).collect();
+                    let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
                     return Ok(Value::list(v));
                 }
                 Expr::Select {
@@ -303,13 +312,13 @@ impl Machine {
                     default,
                     pos,
                 } => {
-                    return self.eval_select(expr, path, default.as_ref(), *pos, &env);
+                    return self.eval_select(expr, path, default.as_ref(), *pos, env);
                 }
                 Expr::HasAttr { expr, path } => {
-                    let mut v = self.eval(expr, &env)?;
+                    let mut v = self.eval(expr, env)?;
                     let last = path.len() - 1;
                     for (i, key) in path.iter().enumerate() {
-                        let name = self.attr_name(key, &env)?;
+                        let name = self.attr_name(key, env)?;
                         let Value::Attrs(a) = &v else {
                             return Ok(Value::Bool(false));
                         };
@@ -332,13 +341,13 @@ impl Machine {
                     })))
                 }
                 Expr::Apply { func, args, pos } => {
-                    let mut f = self.eval(func, &env)?;
+                    let mut f = self.eval(func, env)?;
                     let n = args.len();
                     for a in &args[..n - 1] {
-                        let a = self.thunk(a, &env);
+                        let a = self.thunk(a, env);
                         f = self.call(f, a, *pos)?;
                     }
-                    let last = self.thunk(&args[n - 1], &env);
+                    let last = self.thunk(&args[n - 1], env);
                     match f {
                         Value::Lambda(c) => {
                             // Tail call: reuse this native frame for the body.
@@ -349,22 +358,30 @@ impl Machine {
                                 log.push_back((c.def.clone(), *pos));
                             }
                             let new_env = self.bind_lambda(&c, last, *pos)?;
-                            e = c.def.body.clone();
-                            env = new_env;
+                            own_e = c.def.body.clone();
+                            own_env = new_env;
+                            e = &own_e;
+                            env = &own_env;
                             continue;
                         }
                         f => return self.call(f, last, *pos),
                     }
                 }
                 Expr::Let { bindings, body } => {
-                    env = self.make_rec_env(bindings, &env);
-                    e = body.clone();
+                    let new_env = self.make_rec_env(bindings, env);
+                    own_e = body.clone();
+                    own_env = new_env;
+                    e = &own_e;
+                    env = &own_env;
                     continue;
                 }
                 Expr::With { attrs, body, .. } => {
-                    let a = self.thunk(attrs, &env);
-                    env = Env::one(a, env.clone());
-                    e = body.clone();
+                    let a = self.thunk(attrs, env);
+                    let new_env = Env::one(a, env.clone());
+                    own_e = body.clone();
+                    own_env = new_env;
+                    e = &own_e;
+                    env = &own_env;
                     continue;
                 }
                 Expr::If {
@@ -373,7 +390,7 @@ impl Machine {
                     else_,
                     pos,
                 } => {
-                    let c = match self.eval(cond, &env)? {
+                    let c = match self.eval(cond, env)? {
                         Value::Bool(b) => b,
                         c => self.expect_bool(&c, *pos).map_err(|mut err| {
                             err.trace.push(Frame {
@@ -383,7 +400,8 @@ impl Machine {
                             err
                         })?,
                     };
-                    e = if c { then.clone() } else { else_.clone() };
+                    own_e = if c { then.clone() } else { else_.clone() };
+                    e = &own_e;
                     continue;
                 }
                 Expr::Assert {
@@ -392,7 +410,7 @@ impl Machine {
                     pos,
                     text,
                 } => {
-                    let c = self.eval(cond, &env)?;
+                    let c = self.eval(cond, env)?;
                     let c = self.expect_bool(&c, *pos)?;
                     if !c {
                         if let Expr::Bin {
@@ -402,8 +420,8 @@ impl Machine {
                             pos: eqpos,
                         } = &**cond
                         {
-                            let a = self.eval(lhs, &env)?;
-                            let b = self.eval(rhs, &env)?;
+                            let a = self.eval(lhs, env)?;
+                            let b = self.eval(rhs, env)?;
                             self.assert_eq_values(&a, &b, *eqpos)?;
                         }
                         return Err(EvalError::new(
@@ -412,23 +430,24 @@ impl Machine {
                             *pos,
                         ));
                     }
-                    e = body.clone();
+                    own_e = body.clone();
+                    e = &own_e;
                     continue;
                 }
                 Expr::Not(x, pos) => {
-                    let v = self.eval(x, &env)?;
+                    let v = self.eval(x, env)?;
                     return Ok(Value::Bool(!self.expect_bool(&v, *pos)?));
                 }
                 Expr::Neg(x, pos) => {
-                    let v = self.eval(x, &env)?;
+                    let v = self.eval(x, env)?;
                     return self.arith(BinOp::Sub, &Value::Int(0), &v, *pos);
                 }
-                Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, &env),
+                Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, env),
                 Expr::Interp {
                     parts,
                     is_path,
                     pos,
-                } => return self.eval_interp(parts, *is_path, *pos, &env),
+                } => return self.eval_interp(parts, *is_path, *pos, env),
                 Expr::CurPos(pos) => return Ok(self.pos_to_attrs(*pos)),
             }
         }
@@ -586,9 +605,37 @@ impl Machine {
     ) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for key in path {
-            let name = self.attr_name(key, env)?;
-            let found = match &v {
-                Value::Attrs(a) => a.get_attr(&name).map(|a| (a.value.clone(), a.pos)),
+            // Static names (nearly all) are borrowed: no reference count traffic.
+            let dynamic;
+            let name: &str = match key {
+                AttrKey::Static(n) => n,
+                AttrKey::Dynamic(..) => {
+                    dynamic = self.attr_name(key, env)?;
+                    &dynamic
+                }
+            };
+            let next = match &v {
+                Value::Attrs(a) => match a.get_attr(name) {
+                    Some(attr) => Some(match &attr.value {
+                        Value::Thunk(t) => match t.done_value() {
+                            Some(x) => Ok(x),
+                            None => {
+                                let (t, apos) = (t.clone(), attr.pos);
+                                self.force_thunk(&t).map_err(|mut e| {
+                                    if !apos.is_none() {
+                                        e.trace.push(Frame {
+                                            pos: apos,
+                                            msg: format!("while evaluating the attribute '{name}'"),
+                                        });
+                                    }
+                                    e
+                                })
+                            }
+                        },
+                        x => Ok(x.clone()),
+                    }),
+                    None => None,
+                },
                 _ if default.is_some() => None,
                 other => {
                     return Err(type_error(
@@ -602,18 +649,8 @@ impl Machine {
                     .with_frame(pos, "while selecting an attribute"))
                 }
             };
-            match found {
-                Some((x, apos)) => {
-                    v = self.force(&x).map_err(|mut e| {
-                        if !apos.is_none() {
-                            e.trace.push(Frame {
-                                pos: apos,
-                                msg: format!("while evaluating the attribute '{name}'"),
-                            });
-                        }
-                        e
-                    })?;
-                }
+            match next {
+                Some(x) => v = x?,
                 None => {
                     if let Some(d) = default {
                         return self.eval(d, env);
@@ -621,7 +658,7 @@ impl Machine {
                     let Value::Attrs(a) = &v else { unreachable!() };
                     let mut msg = format!("attribute '{name}' missing");
                     let names: Vec<&str> = a.entries.iter().map(|a| &*a.name).collect();
-                    let sugg = super::builtins::misc::suggestions(&names, &name);
+                    let sugg = super::builtins::misc::suggestions(&names, name);
                     if !sugg.is_empty() {
                         msg.push_str("\nDid you mean ");
                         msg.push_str(&super::builtins::misc::one_of(&sugg));
