@@ -11,7 +11,7 @@ use super::ir::{
     AttrKey, AttrsDef, BinOp, Binding, DynamicAttr, Expr, Formal, LambdaDef, Param, StaticAttr,
 };
 use super::source::{Pos, ShowPos};
-use super::value::Value;
+use super::value::{Hint, Value};
 
 /// One runtime frame as lowering sees it.
 enum Scope {
@@ -115,6 +115,7 @@ impl<'a> Lowerer<'a> {
             name: Rc::from(name),
             withs: withs.into_boxed_slice(),
             pos,
+            hint: Hint::default(),
         })
     }
 
@@ -242,7 +243,8 @@ impl<'a> Lowerer<'a> {
                 let set = self.lower_pending(p)?;
                 Expr::Select {
                     expr: Rc::new(set),
-                    path: vec![AttrKey::Static(Rc::from("body"))].into_boxed_slice(),
+                    path: vec![AttrKey::Static(Rc::from("body"), Hint::default())]
+                        .into_boxed_slice(),
                     default: None,
                     pos,
                 }
@@ -506,6 +508,7 @@ impl<'a> Lowerer<'a> {
                         };
                         formals.push(Formal {
                             name: n,
+                            hint: Hint::default(),
                             default,
                             pos: fpos,
                         });
@@ -542,7 +545,7 @@ impl<'a> Lowerer<'a> {
 
     fn attr_key(&mut self, a: &ast::Attr) -> Result<AttrKey> {
         if let Some(n) = a.static_name() {
-            return Ok(AttrKey::Static(Rc::from(n.as_str())));
+            return Ok(AttrKey::Static(Rc::from(n.as_str()), Hint::default()));
         }
         let pos = self.pos(a);
         let e = match a {
@@ -776,7 +779,7 @@ impl<'a> Lowerer<'a> {
                 Binding {
                     value: Rc::new(Expr::Select {
                         expr: from,
-                        path: vec![AttrKey::Static(n)].into_boxed_slice(),
+                        path: vec![AttrKey::Static(n, Hint::default())].into_boxed_slice(),
                         default: None,
                         pos,
                     }),

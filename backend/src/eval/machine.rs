@@ -8,7 +8,7 @@ use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
 use super::print::{show_value_for_error, ErrorValue};
 use super::source::{Pos, ShowPos};
 use super::value::{
-    Attr, Attrs, Closure, Context, Env, NixString, PrimOpApp, Thunk, ThunkState, Value,
+    Attr, Attrs, Closure, Context, Env, Hint, NixString, PrimOpApp, Thunk, ThunkState, Value,
 };
 use super::Settings;
 
@@ -297,8 +297,13 @@ impl Machine {
                 Expr::Var { depth, slot } => {
                     return self.force_owned(env.lookup(*depth, *slot));
                 }
-                Expr::WithVar { name, withs, pos } => {
-                    let v = self.lookup_with(name, withs, env, *pos)?;
+                Expr::WithVar {
+                    name,
+                    withs,
+                    pos,
+                    hint,
+                } => {
+                    let v = self.lookup_with(name, withs, env, *pos, hint)?;
                     return self.force_owned(v);
                 }
                 Expr::Attrs(def) => return self.eval_attrs(def, env),
@@ -453,7 +458,14 @@ impl Machine {
         }
     }
 
-    fn lookup_with(&mut self, name: &str, withs: &[u32], env: &Env, pos: Pos) -> Result<Value> {
+    fn lookup_with(
+        &mut self,
+        name: &str,
+        withs: &[u32],
+        env: &Env,
+        pos: Pos,
+        hint: &Hint,
+    ) -> Result<Value> {
         for &d in withs {
             let scope = env.at_depth(d).get(0);
             let scope = self.force(&scope)?;
@@ -467,8 +479,8 @@ impl Machine {
                     pos,
                 ));
             };
-            if let Some(v) = a.get(name) {
-                return Ok(v.clone());
+            if let Some(a) = a.get_hinted(name, hint) {
+                return Ok(a.value.clone());
             }
         }
         Err(other_error(format!("undefined variable '{name}'"), pos))
@@ -586,7 +598,7 @@ impl Machine {
     /// The name of one attribute path step.
     pub fn attr_name(&mut self, key: &AttrKey, env: &Env) -> Result<Rc<str>> {
         match key {
-            AttrKey::Static(n) => Ok(n.clone()),
+            AttrKey::Static(n, _) => Ok(n.clone()),
             AttrKey::Dynamic(e, pos) => {
                 let v = self.eval(e, env)?;
                 let s = self.expect_string(&v, *pos)?;
@@ -607,15 +619,18 @@ impl Machine {
         for key in path {
             // Static names (nearly all) are borrowed: no reference count traffic.
             let dynamic;
-            let name: &str = match key {
-                AttrKey::Static(n) => n,
+            let (name, hint): (&str, Option<&Hint>) = match key {
+                AttrKey::Static(n, hint) => (n, Some(hint)),
                 AttrKey::Dynamic(..) => {
                     dynamic = self.attr_name(key, env)?;
-                    &dynamic
+                    (&dynamic, None)
                 }
             };
             let next = match &v {
-                Value::Attrs(a) => match a.get_attr(name) {
+                Value::Attrs(a) => match match hint {
+                    Some(h) => a.get_hinted(name, h),
+                    None => a.get_attr(name),
+                } {
                     Some(attr) => Some(match &attr.value {
                         Value::Thunk(t) => match t.done_value() {
                             Some(x) => Ok(x),
@@ -774,7 +789,7 @@ impl Machine {
                 let new_env = Env::empty(formals.len() + *at as usize, Some(c.env.clone()));
                 let mut used = 0;
                 for (i, f) in formals.iter().enumerate() {
-                    match attrs.get(&f.name) {
+                    match attrs.get_hinted(&f.name, &f.hint).map(|a| &a.value) {
                         Some(v) => {
                             used += 1;
                             new_env.set(i, v.clone());
@@ -1386,10 +1401,10 @@ fn select_forced(expr: &Expr, path: &[AttrKey], env: &Env) -> Option<Value> {
         if let Value::Thunk(t) = &v {
             v = t.done_value()?;
         }
-        let (Value::Attrs(a), AttrKey::Static(name)) = (&v, key) else {
+        let (Value::Attrs(a), AttrKey::Static(name, hint)) = (&v, key) else {
             return None;
         };
-        let x = a.get(name)?.clone();
+        let x = a.get_hinted(name, hint)?.value.clone();
         v = x;
     }
     Some(v)

@@ -94,6 +94,37 @@ impl Attrs {
     }
 }
 
+/// Where a name was last found in a set (an inline cache kept by each lookup site):
+/// sets of the same shape keep a name at the same index, so one comparison usually
+/// replaces a binary search over a large set.
+#[derive(Default)]
+pub struct Hint(Cell<u32>);
+
+impl Attrs {
+    /// [`get_attr`](Self::get_attr) trying the index `hint` remembers first.
+    #[inline]
+    pub fn get_hinted(&self, name: &str, hint: &Hint) -> Option<&Attr> {
+        let i = hint.0.get() as usize;
+        if let Some(a) = self.entries.get(i) {
+            if same_name(&a.name, name) {
+                return Some(a);
+            }
+        }
+        let i = self
+            .entries
+            .binary_search_by(|a| cmp_name(&a.name, name))
+            .ok()?;
+        hint.0.set(i as u32);
+        Some(&self.entries[i])
+    }
+}
+
+/// Name equality, by address first (names from the same source text are shared).
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a.as_bytes() == b.as_bytes())
+}
+
 /// `str` ordering without a `memcmp` call: attribute names are short and lookups are
 /// the evaluator's most frequent comparison.
 #[inline]
