@@ -1439,7 +1439,7 @@ pub fn update(a: &Rc<Attrs>, b: &Rc<Attrs>) -> Value {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.entries.len() && j < b.entries.len() {
-        match a.entries[i].name.cmp(&b.entries[j].name) {
+        match super::value::cmp_name(&a.entries[i].name, &b.entries[j].name) {
             std::cmp::Ordering::Less => {
                 out.push(a.entries[i].clone());
                 i += 1;

@@ -64,9 +64,9 @@ pub struct Attr {
 impl Attrs {
     /// Builds a set from entries in any order; later duplicates win.
     pub fn from_unsorted(mut entries: Vec<Attr>) -> Attrs {
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.sort_by(|a, b| cmp_name(&a.name, &b.name));
         entries.dedup_by(|later, earlier| {
-            if later.name == earlier.name {
+            if same_name(&later.name, &earlier.name) {
                 std::mem::swap(later, earlier);
                 true
             } else {
@@ -128,7 +128,10 @@ fn same_name(a: &str, b: &str) -> bool {
 /// `str` ordering without a `memcmp` call: attribute names are short and lookups are
 /// the evaluator's most frequent comparison.
 #[inline]
-fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
+pub fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
+    if std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len() {
+        return std::cmp::Ordering::Equal;
+    }
     let (a, b) = (a.as_bytes(), b.as_bytes());
     for (x, y) in a.iter().zip(b) {
         if x != y {
