@@ -627,30 +627,13 @@ impl Machine {
                 }
             };
             let next = match &v {
-                Value::Attrs(a) => match match hint {
-                    Some(h) => a.get_hinted(name, h),
-                    None => a.get_attr(name),
-                } {
-                    Some(attr) => Some(match &attr.value {
-                        Value::Thunk(t) => match t.done_value() {
-                            Some(x) => Ok(x),
-                            None => {
-                                let (t, apos) = (t.clone(), attr.pos);
-                                self.force_thunk(&t).map_err(|mut e| {
-                                    if !apos.is_none() {
-                                        e.trace.push(Frame {
-                                            pos: apos,
-                                            msg: format!("while evaluating the attribute '{name}'"),
-                                        });
-                                    }
-                                    e
-                                })
-                            }
-                        },
-                        x => Ok(x.clone()),
-                    }),
-                    None => None,
-                },
+                Value::Attrs(a) => {
+                    let found = match hint {
+                        Some(h) => a.get_hinted(name, h),
+                        None => a.get_attr(name),
+                    };
+                    found.map(|attr| self.force_attr(attr, name))
+                }
                 _ if default.is_some() => None,
                 other => {
                     return Err(type_error(
@@ -684,6 +667,25 @@ impl Machine {
             }
         }
         Ok(v)
+    }
+
+    /// Forces a selected attribute; a failure names the attribute in the trace.
+    fn force_attr(&mut self, attr: &Attr, name: &str) -> Result<Value> {
+        match &attr.value {
+            Value::Thunk(t) => match t.done_value() {
+                Some(x) => Ok(x),
+                None => self.force_thunk(t).map_err(|mut e| {
+                    if !attr.pos.is_none() {
+                        e.trace.push(Frame {
+                            pos: attr.pos,
+                            msg: format!("while evaluating the attribute '{name}'"),
+                        });
+                    }
+                    e
+                }),
+            },
+            x => Ok(x.clone()),
+        }
     }
 
     // ---- function application -----------------------------------------------
