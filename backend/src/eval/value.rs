@@ -349,6 +349,11 @@ impl Env {
         e
     }
 
+    /// The bytes one frame of `len` slots allocates.
+    pub fn alloc_size(len: usize) -> usize {
+        Env::layout(len).0.size()
+    }
+
     /// Whether two handles name the same frame.
     pub fn ptr_eq(a: &Env, b: &Env) -> bool {
         a.0 == b.0
