@@ -8,22 +8,33 @@ mod progress;
 
 use clap::Parser;
 
+#[cfg(feature = "alloc-stats")]
+mod alloc_stats;
+
 /// The evaluator allocates many small objects; mimalloc handles that far better than glibc.
 /// Built without transparent huge pages (`no_thp`): with them, every touched 2 MiB of an
 /// arena became resident, which more than doubled the language server's peak RSS.
+#[cfg(not(feature = "alloc-stats"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(feature = "alloc-stats")]
+#[global_allocator]
+static GLOBAL: alloc_stats::Counting = alloc_stats::Counting;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     init_tracing();
-    match commands::run(cli) {
+    let code = match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", render(&err));
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    #[cfg(feature = "alloc-stats")]
+    alloc_stats::report();
+    code
 }
 
 /// The error and its causes on one line, skipping a cause its parent already quoted (library

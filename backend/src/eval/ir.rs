@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use super::source::Pos;
-use super::value::Value;
+use super::value::{Hint, Value};
 
 /// An expression node.
 pub enum Expr {
@@ -20,6 +20,7 @@ pub enum Expr {
         name: Rc<str>,
         withs: Box<[u32]>,
         pos: Pos,
+        hint: Hint,
     },
     Attrs(Box<AttrsDef>),
     List(Box<[Rc<Expr>]>),
@@ -102,7 +103,8 @@ pub enum BinOp {
 
 /// One step of an attribute path.
 pub enum AttrKey {
-    Static(Rc<str>),
+    /// A name known at lowering time, with the index it was last found at.
+    Static(Rc<str>, Hint),
     Dynamic(Rc<Expr>, Pos),
 }
 
@@ -164,6 +166,8 @@ pub enum Param {
 /// One `{ name ? default }` entry.
 pub struct Formal {
     pub name: Rc<str>,
+    /// Where the name was last found in an argument set.
+    pub hint: Hint,
     pub default: Option<Rc<Expr>>,
     pub pos: Pos,
 }

@@ -11,7 +11,7 @@ use super::ir::{
     AttrKey, AttrsDef, BinOp, Binding, DynamicAttr, Expr, Formal, LambdaDef, Param, StaticAttr,
 };
 use super::source::{Pos, ShowPos};
-use super::value::Value;
+use super::value::{Hint, Value};
 
 /// One runtime frame as lowering sees it.
 enum Scope {
@@ -46,6 +46,26 @@ enum PendingValue {
     Inherit(Rc<str>, Pos),
     /// An index into `Pending::sources`, the name, its position.
     InheritFrom(usize, Rc<str>, Pos),
+}
+
+thread_local! {
+    /// Every name lowered on this thread, so that equal names share one allocation and
+    /// attribute lookups can compare them by address (the set only holds distinct
+    /// identifiers and attribute names of the code read, never values).
+    static NAMES: std::cell::RefCell<std::collections::HashSet<Rc<str>>> = Default::default();
+}
+
+/// The shared copy of a name.
+fn intern(name: &str) -> Rc<str> {
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(n) = names.get(name) {
+            return n.clone();
+        }
+        let n: Rc<str> = Rc::from(name);
+        names.insert(n.clone());
+        n
+    })
 }
 
 impl<'a> Lowerer<'a> {
@@ -112,9 +132,10 @@ impl<'a> Lowerer<'a> {
             return Err(other_error(format!("undefined variable '{name}'"), pos));
         }
         Ok(Expr::WithVar {
-            name: Rc::from(name),
+            name: intern(name),
             withs: withs.into_boxed_slice(),
             pos,
+            hint: Hint::default(),
         })
     }
 
@@ -242,7 +263,7 @@ impl<'a> Lowerer<'a> {
                 let set = self.lower_pending(p)?;
                 Expr::Select {
                     expr: Rc::new(set),
-                    path: vec![AttrKey::Static(Rc::from("body"))].into_boxed_slice(),
+                    path: vec![AttrKey::Static(intern("body"), Hint::default())].into_boxed_slice(),
                     default: None,
                     pos,
                 }
@@ -454,7 +475,7 @@ impl<'a> Lowerer<'a> {
         match param {
             ast::Param::IdentParam(ip) => {
                 let ident = ip.ident().ok_or_else(|| self.missing("parameter", pos))?;
-                let n: Rc<str> = Rc::from(ident.name().as_str());
+                let n: Rc<str> = intern(ident.name().as_str());
                 let mut names = HashMap::new();
                 names.insert(n.clone(), 0);
                 self.scopes.push(Scope::Frame(names));
@@ -474,7 +495,7 @@ impl<'a> Lowerer<'a> {
                 let mut formal_names = Vec::new();
                 for (i, e) in entries.iter().enumerate() {
                     let id = e.ident().ok_or_else(|| self.missing("formal", pos))?;
-                    let n: Rc<str> = Rc::from(id.name().as_str());
+                    let n: Rc<str> = intern(id.name().as_str());
                     if names.insert(n.clone(), i as u32).is_some() {
                         return Err(other_error(
                             format!("duplicate formal function argument '{n}'"),
@@ -486,7 +507,7 @@ impl<'a> Lowerer<'a> {
                 let at_name: Option<Rc<str>> = pat
                     .pat_bind()
                     .and_then(|b| b.ident())
-                    .map(|i| Rc::from(i.name().as_str()));
+                    .map(|i| intern(i.name().as_str()));
                 if let Some(a) = &at_name {
                     if names.contains_key(a) {
                         return Err(other_error(
@@ -506,6 +527,7 @@ impl<'a> Lowerer<'a> {
                         };
                         formals.push(Formal {
                             name: n,
+                            hint: Hint::default(),
                             default,
                             pos: fpos,
                         });
@@ -542,7 +564,7 @@ impl<'a> Lowerer<'a> {
 
     fn attr_key(&mut self, a: &ast::Attr) -> Result<AttrKey> {
         if let Some(n) = a.static_name() {
-            return Ok(AttrKey::Static(Rc::from(n.as_str())));
+            return Ok(AttrKey::Static(intern(n.as_str()), Hint::default()));
         }
         let pos = self.pos(a);
         let e = match a {
@@ -590,7 +612,7 @@ impl<'a> Lowerer<'a> {
                             };
                             return Err(other_error(msg, apos));
                         };
-                        let name: Rc<str> = Rc::from(name.as_str());
+                        let name: Rc<str> = intern(name.as_str());
                         if let Some((_, _, prev)) = p.statics.iter().find(|(n, _, _)| *n == name) {
                             return Err(other_error(
                                 format!("attribute '{name}' already defined at {}", ShowPos(*prev)),
@@ -650,7 +672,7 @@ impl<'a> Lowerer<'a> {
             p.dynamics.push((name_expr, v, apos));
             return Ok(());
         };
-        let name: Rc<str> = Rc::from(name.as_str());
+        let name: Rc<str> = intern(name.as_str());
         let existing = p.statics.iter().position(|(n, _, _)| *n == name);
         if path.len() == 1 {
             match existing {
@@ -776,7 +798,7 @@ impl<'a> Lowerer<'a> {
                 Binding {
                     value: Rc::new(Expr::Select {
                         expr: from,
-                        path: vec![AttrKey::Static(n)].into_boxed_slice(),
+                        path: vec![AttrKey::Static(n, Hint::default())].into_boxed_slice(),
                         default: None,
                         pos,
                     }),

@@ -8,7 +8,7 @@ use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
 use super::print::{show_value_for_error, ErrorValue};
 use super::source::{Pos, ShowPos};
 use super::value::{
-    Attr, Attrs, Closure, Context, Env, EnvSlots, NixString, PrimOpApp, Thunk, ThunkState, Value,
+    Attr, Attrs, Closure, Context, Env, Hint, NixString, PrimOpApp, Thunk, ThunkState, Value,
 };
 use super::Settings;
 
@@ -25,7 +25,7 @@ const MAX_TAIL_FRAMES: usize = 32;
 pub struct Machine {
     pub settings: Settings,
     /// The global frame (`builtins`, `true`, `map`, ...) and its names.
-    pub base_env: Rc<Env>,
+    pub base_env: Env,
     pub base_names: Vec<Rc<str>>,
     pub builtins: Value,
     pub import_cache: HashMap<String, Value>,
@@ -64,7 +64,7 @@ impl Machine {
     /// A value from the global frame by name (`Null` if absent).
     pub fn base_env_value(&self, name: &str) -> Value {
         match self.base_names.iter().position(|n| &**n == name) {
-            Some(i) => self.base_env.vals.borrow()[i].clone(),
+            Some(i) => self.base_env.get(i),
             None => Value::Null,
         }
     }
@@ -80,7 +80,20 @@ impl Machine {
         }
     }
 
+    /// [`force`](Self::force) for a value the caller owns (no clone of a non-thunk).
+    #[inline]
+    pub fn force_owned(&mut self, v: Value) -> Result<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(&t),
+            v => Ok(v),
+        }
+    }
+
     fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
+        // Most forces find the value already there: read it without moving the state.
+        if let Some(v) = t.done_value() {
+            return Ok(v);
+        }
         let state = match t.take() {
             ThunkState::Done(v) => {
                 let r = v.clone();
@@ -191,25 +204,34 @@ impl Machine {
 
     /// A lazy value for `e` in `env`: literals and variables need no thunk.
     #[inline]
-    pub fn thunk(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+    pub fn thunk(&mut self, e: &Rc<Expr>, env: &Env) -> Value {
         match &**e {
             Expr::Const(v) => v.clone(),
             Expr::Var { depth, slot } => env.lookup(*depth, *slot),
+            Expr::Select { expr, path, .. } if !self.settings.show_trace => {
+                match select_forced(expr, path, env) {
+                    Some(v) => v,
+                    None => Thunk::new(e, env),
+                }
+            }
             // Lambdas stay thunks (as in Nix): unforced they print as `<CODE>`.
             _ => Thunk::new(e, env),
         }
     }
 
-    /// Like [`thunk`](Self::thunk) for a frame still being filled: its own slots
-    /// cannot be read yet.
+    /// Like [`thunk`](Self::thunk) for a frame still being filled: only its first
+    /// `filled` slots can be read yet.
     #[inline]
-    fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+    fn thunk_in_new(&mut self, e: &Rc<Expr>, env: &Env, filled: usize) -> Value {
         match &**e {
             // Slots are filled in order; like Nix, an earlier one is shared directly.
-            Expr::Var { depth: 0, slot } => match env.vals.borrow().get(*slot as usize) {
-                Some(v) => v.clone(),
-                None => Thunk::new(e, env),
-            },
+            Expr::Var { depth: 0, slot } => {
+                if (*slot as usize) < filled {
+                    env.get(*slot as usize)
+                } else {
+                    Thunk::new(e, env)
+                }
+            }
             _ => self.thunk(e, env),
         }
     }
@@ -217,14 +239,11 @@ impl Machine {
     // ---- evaluation ----------------------------------------------------------
 
     /// Evaluates `e` in `env` to weak head normal form.
-    pub fn eval(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+    pub fn eval(&mut self, e: &Rc<Expr>, env: &Env) -> Result<Value> {
         // Leaves need neither the loop nor depth accounting.
         match &**e {
             Expr::Const(v) => return Ok(v.clone()),
-            Expr::Var { depth, slot } => {
-                let v = env.lookup(*depth, *slot);
-                return self.force(&v);
-            }
+            Expr::Var { depth, slot } => return self.force_owned(env.lookup(*depth, *slot)),
             Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, env),
             _ => {}
         }
@@ -249,7 +268,7 @@ impl Machine {
     /// `eval_loop` remembering its last tail calls, which reuse the native frame, so an
     /// error can still name them (`--show-trace` only: the plain path stays lean).
     #[cold]
-    fn eval_loop_traced(&mut self, e: &Rc<Expr>, env: &Rc<Env>) -> Result<Value> {
+    fn eval_loop_traced(&mut self, e: &Rc<Expr>, env: &Env) -> Result<Value> {
         let mut tail_calls = std::collections::VecDeque::new();
         self.eval_loop(e, env, Some(&mut tail_calls))
             .map_err(|mut err| {
@@ -263,25 +282,33 @@ impl Machine {
     fn eval_loop(
         &mut self,
         e0: &Rc<Expr>,
-        env0: &Rc<Env>,
+        env0: &Env,
         mut tail_calls: Option<&mut std::collections::VecDeque<(Rc<LambdaDef>, Pos)>>,
     ) -> Result<Value> {
-        let mut e = e0.clone();
-        let mut env = env0.clone();
+        // Borrowed until a tail position moves to an expression or frame of its own:
+        // entering costs no reference count traffic.
+        let mut own_e: Rc<Expr>;
+        let mut own_env: Env;
+        let mut e: &Rc<Expr> = e0;
+        let mut env: &Env = env0;
         loop {
-            match &*e {
+            match &**e {
                 Expr::Const(v) => return Ok(v.clone()),
                 Expr::Var { depth, slot } => {
-                    let v = env.lookup(*depth, *slot);
-                    return self.force(&v);
+                    return self.force_owned(env.lookup(*depth, *slot));
                 }
-                Expr::WithVar { name, withs, pos } => {
-                    let v = self.lookup_with(name, withs, &env, *pos)?;
-                    return self.force(&v);
+                Expr::WithVar {
+                    name,
+                    withs,
+                    pos,
+                    hint,
+                } => {
+                    let v = self.lookup_with(name, withs, env, *pos, hint)?;
+                    return self.force_owned(v);
                 }
-                Expr::Attrs(def) => return self.eval_attrs(def, &env),
+                Expr::Attrs(def) => return self.eval_attrs(def, env),
                 Expr::List(items) => {
-                    let v: Vec<Value> = items.iter().map(|i| self.thunk(i, &env)).collect();
+                    let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
                     return Ok(Value::list(v));
                 }
                 Expr::Select {
@@ -290,13 +317,13 @@ impl Machine {
                     default,
                     pos,
                 } => {
-                    return self.eval_select(expr, path, default.as_ref(), *pos, &env);
+                    return self.eval_select(expr, path, default.as_ref(), *pos, env);
                 }
                 Expr::HasAttr { expr, path } => {
-                    let mut v = self.eval(expr, &env)?;
+                    let mut v = self.eval(expr, env)?;
                     let last = path.len() - 1;
                     for (i, key) in path.iter().enumerate() {
-                        let name = self.attr_name(key, &env)?;
+                        let name = self.attr_name(key, env)?;
                         let Value::Attrs(a) = &v else {
                             return Ok(Value::Bool(false));
                         };
@@ -319,13 +346,13 @@ impl Machine {
                     })))
                 }
                 Expr::Apply { func, args, pos } => {
-                    let mut f = self.eval(func, &env)?;
+                    let mut f = self.eval(func, env)?;
                     let n = args.len();
                     for a in &args[..n - 1] {
-                        let a = self.thunk(a, &env);
+                        let a = self.thunk(a, env);
                         f = self.call(f, a, *pos)?;
                     }
-                    let last = self.thunk(&args[n - 1], &env);
+                    let last = self.thunk(&args[n - 1], env);
                     match f {
                         Value::Lambda(c) => {
                             // Tail call: reuse this native frame for the body.
@@ -336,22 +363,30 @@ impl Machine {
                                 log.push_back((c.def.clone(), *pos));
                             }
                             let new_env = self.bind_lambda(&c, last, *pos)?;
-                            e = c.def.body.clone();
-                            env = new_env;
+                            own_e = c.def.body.clone();
+                            own_env = new_env;
+                            e = &own_e;
+                            env = &own_env;
                             continue;
                         }
                         f => return self.call(f, last, *pos),
                     }
                 }
                 Expr::Let { bindings, body } => {
-                    env = self.make_rec_env(bindings, &env);
-                    e = body.clone();
+                    let new_env = self.make_rec_env(bindings, env);
+                    own_e = body.clone();
+                    own_env = new_env;
+                    e = &own_e;
+                    env = &own_env;
                     continue;
                 }
                 Expr::With { attrs, body, .. } => {
-                    let a = self.thunk(attrs, &env);
-                    env = Env::with_slots(smallvec::smallvec![a], Some(env.clone()));
-                    e = body.clone();
+                    let a = self.thunk(attrs, env);
+                    let new_env = Env::one(a, env.clone());
+                    own_e = body.clone();
+                    own_env = new_env;
+                    e = &own_e;
+                    env = &own_env;
                     continue;
                 }
                 Expr::If {
@@ -360,7 +395,7 @@ impl Machine {
                     else_,
                     pos,
                 } => {
-                    let c = match self.eval(cond, &env)? {
+                    let c = match self.eval(cond, env)? {
                         Value::Bool(b) => b,
                         c => self.expect_bool(&c, *pos).map_err(|mut err| {
                             err.trace.push(Frame {
@@ -370,7 +405,8 @@ impl Machine {
                             err
                         })?,
                     };
-                    e = if c { then.clone() } else { else_.clone() };
+                    own_e = if c { then.clone() } else { else_.clone() };
+                    e = &own_e;
                     continue;
                 }
                 Expr::Assert {
@@ -379,7 +415,7 @@ impl Machine {
                     pos,
                     text,
                 } => {
-                    let c = self.eval(cond, &env)?;
+                    let c = self.eval(cond, env)?;
                     let c = self.expect_bool(&c, *pos)?;
                     if !c {
                         if let Expr::Bin {
@@ -389,8 +425,8 @@ impl Machine {
                             pos: eqpos,
                         } = &**cond
                         {
-                            let a = self.eval(lhs, &env)?;
-                            let b = self.eval(rhs, &env)?;
+                            let a = self.eval(lhs, env)?;
+                            let b = self.eval(rhs, env)?;
                             self.assert_eq_values(&a, &b, *eqpos)?;
                         }
                         return Err(EvalError::new(
@@ -399,31 +435,39 @@ impl Machine {
                             *pos,
                         ));
                     }
-                    e = body.clone();
+                    own_e = body.clone();
+                    e = &own_e;
                     continue;
                 }
                 Expr::Not(x, pos) => {
-                    let v = self.eval(x, &env)?;
+                    let v = self.eval(x, env)?;
                     return Ok(Value::Bool(!self.expect_bool(&v, *pos)?));
                 }
                 Expr::Neg(x, pos) => {
-                    let v = self.eval(x, &env)?;
+                    let v = self.eval(x, env)?;
                     return self.arith(BinOp::Sub, &Value::Int(0), &v, *pos);
                 }
-                Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, &env),
+                Expr::Bin { op, lhs, rhs, pos } => return self.eval_bin(*op, lhs, rhs, *pos, env),
                 Expr::Interp {
                     parts,
                     is_path,
                     pos,
-                } => return self.eval_interp(parts, *is_path, *pos, &env),
+                } => return self.eval_interp(parts, *is_path, *pos, env),
                 Expr::CurPos(pos) => return Ok(self.pos_to_attrs(*pos)),
             }
         }
     }
 
-    fn lookup_with(&mut self, name: &str, withs: &[u32], env: &Rc<Env>, pos: Pos) -> Result<Value> {
+    fn lookup_with(
+        &mut self,
+        name: &str,
+        withs: &[u32],
+        env: &Env,
+        pos: Pos,
+        hint: &Hint,
+    ) -> Result<Value> {
         for &d in withs {
-            let scope = env.at_depth(d).vals.borrow()[0].clone();
+            let scope = env.at_depth(d).get(0);
             let scope = self.force(&scope)?;
             let Value::Attrs(a) = &scope else {
                 return Err(type_error(
@@ -435,62 +479,54 @@ impl Machine {
                     pos,
                 ));
             };
-            if let Some(v) = a.get(name) {
-                return Ok(v.clone());
+            if let Some(a) = a.get_hinted(name, hint) {
+                return Ok(a.value.clone());
             }
         }
         Err(other_error(format!("undefined variable '{name}'"), pos))
     }
 
     /// Builds the frame of a `let`: each binding lazily sees the frame itself.
-    fn make_rec_env(&mut self, bindings: &[Binding], env: &Rc<Env>) -> Rc<Env> {
-        let new_env = Env::with_slots(EnvSlots::with_capacity(bindings.len()), Some(env.clone()));
-        for b in bindings {
+    fn make_rec_env(&mut self, bindings: &[Binding], env: &Env) -> Env {
+        let new_env = Env::empty(bindings.len(), Some(env.clone()));
+        for (i, b) in bindings.iter().enumerate() {
             let v = if b.outer {
                 self.thunk(&b.value, env)
             } else {
-                self.thunk_in_new(&b.value, &new_env)
+                self.thunk_in_new(&b.value, &new_env, i)
             };
-            new_env.vals.borrow_mut().push(v);
+            new_env.set(i, v);
         }
         new_env
     }
 
-    fn eval_attrs(&mut self, def: &AttrsDef, env: &Rc<Env>) -> Result<Value> {
+    fn eval_attrs(&mut self, def: &AttrsDef, env: &Env) -> Result<Value> {
         let mut entries: Vec<Attr>;
         let dyn_env;
         if def.rec {
-            let new_env = Env::with_slots(
-                EnvSlots::with_capacity(def.statics.len()),
-                Some(env.clone()),
-            );
+            let new_env = Env::empty(def.statics.len() + def.sources.len(), Some(env.clone()));
             // With `__overrides`, slots may be replaced afterwards: share nothing early.
             let has_overrides = def.statics.iter().any(|st| &*st.name == "__overrides");
-            for st in &def.statics {
+            entries = Vec::with_capacity(def.statics.len());
+            for (i, st) in def.statics.iter().enumerate() {
                 let v = if has_overrides && !st.outer {
                     Thunk::new(&st.value, &new_env)
                 } else if st.outer {
                     self.thunk(&st.value, env)
                 } else {
-                    self.thunk_in_new(&st.value, &new_env)
+                    self.thunk_in_new(&st.value, &new_env, i)
                 };
-                new_env.vals.borrow_mut().push(v);
+                new_env.set(i, v.clone());
+                entries.push(Attr {
+                    name: st.name.clone(),
+                    value: v,
+                    pos: st.pos,
+                });
             }
-            for src in &def.sources {
-                let v = Thunk::new(src, &new_env);
-                new_env.vals.borrow_mut().push(v);
+            let n = def.statics.len();
+            for (i, src) in def.sources.iter().enumerate() {
+                new_env.set(n + i, Thunk::new(src, &new_env));
             }
-            let vals: EnvSlots = new_env.vals.borrow().clone();
-            entries = def
-                .statics
-                .iter()
-                .zip(vals.iter())
-                .map(|(s, v)| Attr {
-                    name: s.name.clone(),
-                    value: v.clone(),
-                    pos: s.pos,
-                })
-                .collect();
             // `__overrides` replaces attributes both in the result and in the frame.
             if let Ok(i) = entries.binary_search_by(|a| (*a.name).cmp("__overrides")) {
                 let ov = entries[i].value.clone();
@@ -501,7 +537,7 @@ impl Machine {
                     match entries.binary_search_by(|e| e.name.cmp(&a.name)) {
                         Ok(j) => {
                             entries[j].value = a.value.clone();
-                            new_env.vals.borrow_mut()[j] = a.value.clone();
+                            new_env.set(j, a.value.clone());
                         }
                         Err(_) => extra.push(a.clone()),
                     }
@@ -560,9 +596,9 @@ impl Machine {
     }
 
     /// The name of one attribute path step.
-    pub fn attr_name(&mut self, key: &AttrKey, env: &Rc<Env>) -> Result<Rc<str>> {
+    pub fn attr_name(&mut self, key: &AttrKey, env: &Env) -> Result<Rc<str>> {
         match key {
-            AttrKey::Static(n) => Ok(n.clone()),
+            AttrKey::Static(n, _) => Ok(n.clone()),
             AttrKey::Dynamic(e, pos) => {
                 let v = self.eval(e, env)?;
                 let s = self.expect_string(&v, *pos)?;
@@ -577,13 +613,27 @@ impl Machine {
         path: &[AttrKey],
         default: Option<&Rc<Expr>>,
         pos: Pos,
-        env: &Rc<Env>,
+        env: &Env,
     ) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for key in path {
-            let name = self.attr_name(key, env)?;
-            let found = match &v {
-                Value::Attrs(a) => a.get_attr(&name).map(|a| (a.value.clone(), a.pos)),
+            // Static names (nearly all) are borrowed: no reference count traffic.
+            let dynamic;
+            let (name, hint): (&str, Option<&Hint>) = match key {
+                AttrKey::Static(n, hint) => (n, Some(hint)),
+                AttrKey::Dynamic(..) => {
+                    dynamic = self.attr_name(key, env)?;
+                    (&dynamic, None)
+                }
+            };
+            let next = match &v {
+                Value::Attrs(a) => {
+                    let found = match hint {
+                        Some(h) => a.get_hinted(name, h),
+                        None => a.get_attr(name),
+                    };
+                    found.map(|attr| self.force_attr(attr, name))
+                }
                 _ if default.is_some() => None,
                 other => {
                     return Err(type_error(
@@ -597,18 +647,8 @@ impl Machine {
                     .with_frame(pos, "while selecting an attribute"))
                 }
             };
-            match found {
-                Some((x, apos)) => {
-                    v = self.force(&x).map_err(|mut e| {
-                        if !apos.is_none() {
-                            e.trace.push(Frame {
-                                pos: apos,
-                                msg: format!("while evaluating the attribute '{name}'"),
-                            });
-                        }
-                        e
-                    })?;
-                }
+            match next {
+                Some(x) => v = x?,
                 None => {
                     if let Some(d) = default {
                         return self.eval(d, env);
@@ -616,7 +656,7 @@ impl Machine {
                     let Value::Attrs(a) = &v else { unreachable!() };
                     let mut msg = format!("attribute '{name}' missing");
                     let names: Vec<&str> = a.entries.iter().map(|a| &*a.name).collect();
-                    let sugg = super::builtins::misc::suggestions(&names, &name);
+                    let sugg = super::builtins::misc::suggestions(&names, name);
                     if !sugg.is_empty() {
                         msg.push_str("\nDid you mean ");
                         msg.push_str(&super::builtins::misc::one_of(&sugg));
@@ -627,6 +667,25 @@ impl Machine {
             }
         }
         Ok(v)
+    }
+
+    /// Forces a selected attribute; a failure names the attribute in the trace.
+    fn force_attr(&mut self, attr: &Attr, name: &str) -> Result<Value> {
+        match &attr.value {
+            Value::Thunk(t) => match t.done_value() {
+                Some(x) => Ok(x),
+                None => self.force_thunk(t).map_err(|mut e| {
+                    if !attr.pos.is_none() {
+                        e.trace.push(Frame {
+                            pos: attr.pos,
+                            msg: format!("while evaluating the attribute '{name}'"),
+                        });
+                    }
+                    e
+                }),
+            },
+            x => Ok(x.clone()),
+        }
     }
 
     // ---- function application -----------------------------------------------
@@ -710,12 +769,9 @@ impl Machine {
     }
 
     /// Creates the frame of a lambda call, checking its formals.
-    fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Rc<Env>> {
+    fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Env> {
         match &c.def.param {
-            Param::Ident => Ok(Env::with_slots(
-                smallvec::smallvec![arg],
-                Some(c.env.clone()),
-            )),
+            Param::Ident => Ok(Env::one(arg, c.env.clone())),
             Param::Pattern {
                 formals,
                 ellipsis,
@@ -732,17 +788,19 @@ impl Machine {
                         pos,
                     ));
                 };
-                let new_env = Env::new(Vec::new(), Some(c.env.clone()));
-                let mut vals = EnvSlots::with_capacity(formals.len() + *at as usize);
+                let new_env = Env::empty(formals.len() + *at as usize, Some(c.env.clone()));
                 let mut used = 0;
-                for f in formals {
-                    match attrs.get(&f.name) {
+                for (i, f) in formals.iter().enumerate() {
+                    match attrs.get_hinted(&f.name, &f.hint).map(|a| &a.value) {
                         Some(v) => {
                             used += 1;
-                            vals.push(v.clone());
+                            new_env.set(i, v.clone());
                         }
                         None => match &f.default {
-                            Some(d) => vals.push(self.thunk_in_new(d, &new_env)),
+                            Some(d) => {
+                                let v = self.thunk_in_new(d, &new_env, i);
+                                new_env.set(i, v);
+                            }
                             None => {
                                 return Err(type_error(
                                     format!(
@@ -772,9 +830,8 @@ impl Machine {
                     }
                 }
                 if *at {
-                    vals.push(argv.clone());
+                    new_env.set(formals.len(), argv.clone());
                 }
-                *new_env.vals.borrow_mut() = vals;
                 Ok(new_env)
             }
         }
@@ -874,7 +931,7 @@ impl Machine {
         parts: &[Rc<Expr>],
         is_path: bool,
         pos: Pos,
-        env: &Rc<Env>,
+        env: &Env,
     ) -> Result<Value> {
         let mut ctx = Context::new();
         let mut out = String::new();
@@ -906,7 +963,7 @@ impl Machine {
         lhs: &Rc<Expr>,
         rhs: &Rc<Expr>,
         pos: Pos,
-        env: &Rc<Env>,
+        env: &Env,
     ) -> Result<Value> {
         match op {
             BinOp::And => {
@@ -1332,6 +1389,29 @@ impl Machine {
     }
 }
 
+/// `x.a.b` without evaluating anything, when `x` is a variable whose value and every set
+/// on the path are already forced and every attribute is there: the attribute's own
+/// (possibly lazy) value, so no thunk is made for the selection. Errors could not differ
+/// (the selection cannot fail); only `--show-trace`'s "while evaluating the attribute"
+/// frame would, which is why callers skip this when tracing.
+fn select_forced(expr: &Expr, path: &[AttrKey], env: &Env) -> Option<Value> {
+    let Expr::Var { depth, slot } = expr else {
+        return None;
+    };
+    let mut v = env.lookup(*depth, *slot);
+    for key in path {
+        if let Value::Thunk(t) = &v {
+            v = t.done_value()?;
+        }
+        let (Value::Attrs(a), AttrKey::Static(name, hint)) = (&v, key) else {
+            return None;
+        };
+        let x = a.get_hinted(name, hint)?.value.clone();
+        v = x;
+    }
+    Some(v)
+}
+
 fn as_f64(v: &Value) -> f64 {
     match v {
         Value::Int(i) => *i as f64,
@@ -1361,7 +1441,7 @@ pub fn update(a: &Rc<Attrs>, b: &Rc<Attrs>) -> Value {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.entries.len() && j < b.entries.len() {
-        match a.entries[i].name.cmp(&b.entries[j].name) {
+        match super::value::cmp_name(&a.entries[i].name, &b.entries[j].name) {
             std::cmp::Ordering::Less => {
                 out.push(a.entries[i].clone());
                 i += 1;
@@ -1454,6 +1534,6 @@ impl EvalError {
 }
 
 /// Keeps `ThunkState` constructors referenced from one place for lowering's use.
-pub fn pending(e: Rc<Expr>, env: Rc<Env>) -> Value {
+pub fn pending(e: Rc<Expr>, env: Env) -> Value {
     Value::Thunk(Thunk::cell(ThunkState::Pending(e, env)))
 }

@@ -426,3 +426,78 @@ fn thunk_is_four_words() {
         4 * std::mem::size_of::<usize>()
     );
 }
+
+/// Most frames hold one lambda argument: header (count, length, parent) and the slot in
+/// one 32-byte allocation, where an `Rc<RefCell<SmallVec>>` frame took 96.
+#[test]
+fn one_slot_frame_is_four_words() {
+    assert_eq!(
+        super::value::Env::alloc_size(1),
+        4 * std::mem::size_of::<usize>()
+    );
+    assert_eq!(
+        super::value::Env::alloc_size(3),
+        8 * std::mem::size_of::<usize>()
+    );
+}
+
+/// One selection site sees sets of different shapes: the index it remembers must be
+/// checked, never trusted.
+#[test]
+fn lookup_hints_follow_differently_shaped_sets() {
+    check(
+        "map (s: s.b or null) [ { a = 1; b = 2; } { b = 3; } { a = 0; } { b = 4; c = 5; } { b = 6; } ]",
+        expect!["[ 2 3 null 4 6 ]"],
+    );
+    check(
+        "let f = { b, ... }: b; in [ (f { a = 1; b = 2; }) (f { b = 3; }) (f { b = 4; z = 0; }) ]",
+        expect!["[ 2 3 4 ]"],
+    );
+    check(
+        "let f = x: with x; y; in [ (f { y = 1; }) (f { a = 0; y = 2; }) (f { y = 3; z = 4; }) ]",
+        expect!["[ 1 2 3 ]"],
+    );
+    check(
+        "let f = s: s.${\"k\"}; in [ (f { k = 1; }) (f { a = 0; k = 2; }) ]",
+        expect!["[ 1 2 ]"],
+    );
+}
+
+/// A selection from an already forced set shares the attribute's value but stays lazy:
+/// a missing attribute still fails only when forced.
+#[test]
+fn selection_from_forced_sets_stays_lazy() {
+    check(
+        "let x = { a = { b = 1; c = throw \"no\"; }; }; in builtins.seq x.a [ x.a.b ]",
+        expect!["[ 1 ]"],
+    );
+    check(
+        "let x = { a = { }; }; in builtins.seq x.a (builtins.length [ x.a.missing ])",
+        expect!["1"],
+    );
+    check(
+        "let x = { a = { }; }; in builtins.seq x.a [ x.a.missing ]",
+        expect!["error: attribute 'missing' missing"],
+    );
+    check(
+        "let x = { a = { b = throw \"boom\"; }; }; in builtins.seq x.a (builtins.tryEval x.a.b)",
+        expect!["{ success = false; value = false; }"],
+    );
+}
+
+/// Frames are filled in order: a default may share an earlier slot, and a later one
+/// (or the `@` name) through a thunk.
+#[test]
+fn formal_defaults_see_the_whole_frame() {
+    check("({ a, b ? a }: b) { a = 1; }", expect!["1"]);
+    check("({ a ? b, b }: a) { b = 2; }", expect!["2"]);
+    check("({ a ? s.b, ... }@s: a) { b = 3; }", expect!["3"]);
+    check(
+        "let a = b; b = 1; c = a; in [ a b c ]",
+        expect!["[ 1 1 1 ]"],
+    );
+    check(
+        "rec { a = b; b = 1; c = a; }",
+        expect!["{ a = 1; b = 1; c = 1; }"],
+    );
+}

@@ -1,7 +1,9 @@
 //! Runtime values. Everything is cheap to clone: compound values sit behind `Rc`.
 
-use std::cell::{Cell, RefCell};
+use std::alloc::Layout;
+use std::cell::Cell;
 use std::collections::BTreeSet;
+use std::ptr::NonNull;
 use std::rc::Rc;
 
 use super::ir::{Expr, LambdaDef};
@@ -62,9 +64,9 @@ pub struct Attr {
 impl Attrs {
     /// Builds a set from entries in any order; later duplicates win.
     pub fn from_unsorted(mut entries: Vec<Attr>) -> Attrs {
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.sort_by(|a, b| cmp_name(&a.name, &b.name));
         entries.dedup_by(|later, earlier| {
-            if later.name == earlier.name {
+            if same_name(&later.name, &earlier.name) {
                 std::mem::swap(later, earlier);
                 true
             } else {
@@ -92,10 +94,44 @@ impl Attrs {
     }
 }
 
+/// Where a name was last found in a set (an inline cache kept by each lookup site):
+/// sets of the same shape keep a name at the same index, so one comparison usually
+/// replaces a binary search over a large set.
+#[derive(Default)]
+pub struct Hint(Cell<u32>);
+
+impl Attrs {
+    /// [`get_attr`](Self::get_attr) trying the index `hint` remembers first.
+    #[inline]
+    pub fn get_hinted(&self, name: &str, hint: &Hint) -> Option<&Attr> {
+        let i = hint.0.get() as usize;
+        if let Some(a) = self.entries.get(i) {
+            if same_name(&a.name, name) {
+                return Some(a);
+            }
+        }
+        let i = self
+            .entries
+            .binary_search_by(|a| cmp_name(&a.name, name))
+            .ok()?;
+        hint.0.set(i as u32);
+        Some(&self.entries[i])
+    }
+}
+
+/// Name equality, by address first (names from the same source text are shared).
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a.as_bytes() == b.as_bytes())
+}
+
 /// `str` ordering without a `memcmp` call: attribute names are short and lookups are
 /// the evaluator's most frequent comparison.
 #[inline]
-fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
+pub fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
+    if std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len() {
+        return std::cmp::Ordering::Equal;
+    }
     let (a, b) = (a.as_bytes(), b.as_bytes());
     for (x, y) in a.iter().zip(b) {
         if x != y {
@@ -108,7 +144,7 @@ fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
 /// A lambda together with the environment it closes over.
 pub struct Closure {
     pub def: Rc<LambdaDef>,
-    pub env: Rc<Env>,
+    pub env: Env,
 }
 
 /// Signature of a built-in function: gets all its arguments at once.
@@ -134,7 +170,7 @@ pub struct Thunk(Cell<ThunkState>);
 /// What a thunk holds over its life.
 pub enum ThunkState {
     /// An expression to evaluate in an environment.
-    Pending(Rc<Expr>, Rc<Env>),
+    Pending(Rc<Expr>, Env),
     /// Apply a function to an argument (lazy results of builtins such as `map`).
     Apply(Value, Value),
     /// `f x y` (`mapAttrs`): one thunk instead of two, boxed to keep thunks small.
@@ -158,24 +194,23 @@ impl Thunk {
         self.0.replace(ThunkState::Blackhole)
     }
     /// The value if the thunk has been forced, without forcing it.
+    #[inline]
     pub fn done_value(&self) -> Option<Value> {
-        let state = self.take();
-        let v = match &state {
+        // SAFETY: single-threaded, and the state is only ever moved in or out by `take`,
+        // `set` and `done_value` itself, none of which is running while this shared borrow
+        // lives; cloning a value only bumps a reference count.
+        match unsafe { &*self.0.as_ptr() } {
             ThunkState::Done(v) => Some(v.clone()),
             _ => None,
-        };
-        self.0.set(state);
-        v
+        }
     }
     /// Whether the thunk is being evaluated right now.
     pub fn is_blackhole(&self) -> bool {
-        let state = self.take();
-        let hole = matches!(state, ThunkState::Blackhole);
-        self.0.set(state);
-        hole
+        // SAFETY: as in `done_value`.
+        matches!(unsafe { &*self.0.as_ptr() }, ThunkState::Blackhole)
     }
     #[allow(clippy::new_ret_no_self)]
-    pub fn new(e: &Rc<Expr>, env: &Rc<Env>) -> Value {
+    pub fn new(e: &Rc<Expr>, env: &Env) -> Value {
         Value::Thunk(Thunk::cell(ThunkState::Pending(e.clone(), env.clone())))
     }
     pub fn apply(f: Value, x: Value) -> Value {
@@ -188,47 +223,175 @@ impl Thunk {
 }
 
 /// A lexical environment frame: slots resolved at lowering time.
-pub struct Env {
-    pub vals: RefCell<EnvSlots>,
-    pub parent: Option<Rc<Env>>,
+///
+/// One allocation holding a small header and the slots inline (a thin pointer, so
+/// closures and pending thunks stay small): a one-slot frame is 32 bytes. Slots are
+/// written while the frame is built (a `let` or `rec` frame exists before its slots are
+/// filled, because their thunks refer to it) and only read afterwards.
+pub struct Env(NonNull<EnvHeader>);
+
+/// What precedes the slots of a frame.
+#[repr(C)]
+struct EnvHeader {
+    refs: Cell<u32>,
+    len: u32,
+    parent: Option<Env>,
 }
 
-/// Frame slots, stored inline for the common small frames (one allocation per frame).
-pub type EnvSlots = smallvec::SmallVec<[Value; 3]>;
-
 impl Env {
-    pub fn new(vals: Vec<Value>, parent: Option<Rc<Env>>) -> Rc<Env> {
-        Rc::new(Env {
-            vals: RefCell::new(EnvSlots::from_vec(vals)),
-            parent,
-        })
+    fn layout(len: usize) -> (Layout, usize) {
+        let (layout, offset) = Layout::new::<EnvHeader>()
+            .extend(Layout::array::<Value>(len).expect("frame size fits in memory"))
+            .expect("frame size fits in memory");
+        (layout.pad_to_align(), offset)
     }
-    /// A frame from slots built without an intermediate `Vec`.
-    pub fn with_slots(vals: EnvSlots, parent: Option<Rc<Env>>) -> Rc<Env> {
-        Rc::new(Env {
-            vals: RefCell::new(vals),
-            parent,
-        })
-    }
-    pub fn lookup(self: &Rc<Env>, depth: u32, slot: u32) -> Value {
-        let mut e = self;
-        for _ in 0..depth {
-            e = e
-                .parent
-                .as_ref()
-                .expect("lowering resolved depth within the env chain");
+
+    /// A frame of `len` slots, all `null` until [`set`](Self::set).
+    pub fn empty(len: usize, parent: Option<Env>) -> Env {
+        let len32 = u32::try_from(len).expect("a frame has fewer than 2^32 slots");
+        let (layout, offset) = Env::layout(len);
+        // SAFETY: the layout has a non-zero size (the header); every slot is initialised
+        // before the pointer escapes.
+        unsafe {
+            let p = std::alloc::alloc(layout);
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            let header = p as *mut EnvHeader;
+            header.write(EnvHeader {
+                refs: Cell::new(1),
+                len: len32,
+                parent,
+            });
+            let slots = p.add(offset) as *mut Value;
+            for i in 0..len {
+                slots.add(i).write(Value::Null);
+            }
+            Env(NonNull::new_unchecked(header))
         }
-        e.vals.borrow()[slot as usize].clone()
     }
-    pub fn at_depth(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
+
+    pub fn new(vals: Vec<Value>, parent: Option<Env>) -> Env {
+        let env = Env::empty(vals.len(), parent);
+        for (i, v) in vals.into_iter().enumerate() {
+            env.set(i, v);
+        }
+        env
+    }
+
+    /// A one-slot frame (lambda argument, `with` scope).
+    #[inline]
+    pub fn one(v: Value, parent: Env) -> Env {
+        let env = Env::empty(1, Some(parent));
+        env.set(0, v);
+        env
+    }
+
+    #[inline]
+    fn header(&self) -> &EnvHeader {
+        // SAFETY: the header lives as long as any handle.
+        unsafe { self.0.as_ref() }
+    }
+
+    #[inline]
+    fn slots(&self) -> *mut Value {
+        let offset = Env::layout(0).1;
+        // SAFETY: the slots follow the header at `offset` in the same allocation.
+        unsafe { (self.0.as_ptr() as *mut u8).add(offset) as *mut Value }
+    }
+
+    /// How many slots the frame has.
+    pub fn len(&self) -> usize {
+        self.header().len as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The enclosing frame.
+    #[inline]
+    pub fn parent(&self) -> Option<&Env> {
+        self.header().parent.as_ref()
+    }
+
+    /// A copy of slot `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Value {
+        assert!(i < self.len(), "slot within the frame");
+        // SAFETY: in bounds and initialised; no reference to a slot outlives a call, and
+        // cloning a value runs no code that could write a slot.
+        unsafe { (*self.slots().add(i)).clone() }
+    }
+
+    /// Replaces slot `i` (while the frame is built, or for `__overrides`).
+    #[inline]
+    pub fn set(&self, i: usize, v: Value) {
+        assert!(i < self.len(), "slot within the frame");
+        // SAFETY: in bounds and initialised; the old value is dropped only after the write,
+        // so code its drop runs never sees the slot half-written.
+        let old = unsafe { std::ptr::replace(self.slots().add(i), v) };
+        drop(old);
+    }
+
+    #[inline]
+    pub fn lookup(&self, depth: u32, slot: u32) -> Value {
+        self.at_depth(depth).get(slot as usize)
+    }
+
+    #[inline]
+    pub fn at_depth(&self, depth: u32) -> &Env {
         let mut e = self;
         for _ in 0..depth {
             e = e
-                .parent
-                .as_ref()
+                .parent()
                 .expect("lowering resolved depth within the env chain");
         }
         e
+    }
+
+    /// The bytes one frame of `len` slots allocates.
+    pub fn alloc_size(len: usize) -> usize {
+        Env::layout(len).0.size()
+    }
+
+    /// Whether two handles name the same frame.
+    pub fn ptr_eq(a: &Env, b: &Env) -> bool {
+        a.0 == b.0
+    }
+}
+
+impl Clone for Env {
+    #[inline]
+    fn clone(&self) -> Env {
+        let refs = &self.header().refs;
+        let n = refs
+            .get()
+            .checked_add(1)
+            .unwrap_or_else(|| std::process::abort());
+        refs.set(n);
+        Env(self.0)
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let refs = &self.header().refs;
+        let n = refs.get() - 1;
+        refs.set(n);
+        if n != 0 {
+            return;
+        }
+        let len = self.len();
+        let slots = self.slots();
+        // SAFETY: this was the last handle: drop the slots and the header, then free the
+        // allocation with the layout it was made with.
+        unsafe {
+            for i in 0..len {
+                std::ptr::drop_in_place(slots.add(i));
+            }
+            std::ptr::drop_in_place(self.0.as_ptr());
+            std::alloc::dealloc(self.0.as_ptr() as *mut u8, Env::layout(len).0);
+        }
     }
 }
 
