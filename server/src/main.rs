@@ -12,8 +12,7 @@ use clap::Parser;
 mod alloc_stats;
 
 /// The evaluator allocates many small objects; mimalloc handles that far better than glibc.
-/// Built without transparent huge pages (`no_thp`): with them, every touched 2 MiB of an
-/// arena became resident, which more than doubled the language server's peak RSS.
+/// `strata lsp` turns transparent huge pages off for itself (see `commands::lsp`).
 #[cfg(not(feature = "alloc-stats"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
