@@ -339,8 +339,14 @@ pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
     Arc::new(LineIndex::new(file.text(db)))
 }
 
-/// The lowered module together with its source map. Binding values come from
-/// [`lower_binding`], so an edit inside one binding re-lowers only that value.
+/// Files at least this long are lowered binding by binding (see [`module_with_source_map`]).
+/// Below it, lowering the whole file takes well under a millisecond, and keeping each
+/// value's fragment beside the module would double the memory of the lowered code.
+pub const LOWER_BY_BINDING_MIN_BYTES: usize = 64 * 1024;
+
+/// The lowered module together with its source map. In files of at least
+/// [`LOWER_BY_BINDING_MIN_BYTES`], binding values come from [`lower_binding`], so an edit
+/// inside one binding re-lowers only that value.
 ///
 /// Only the 128 most recently used files keep it between revisions (salsa LRU); the
 /// rest are rebuilt on demand, and the dependency edges stay, so nothing downstream re-runs.
@@ -349,10 +355,20 @@ pub fn module_with_source_map(
     db: &dyn Db,
     file: SourceFile,
 ) -> (Arc<Module>, Arc<ModuleSourceMap>) {
+    let root = parse(db, file).syntax();
+    let (module, source_map) = if file.text(db).len() >= LOWER_BY_BINDING_MIN_BYTES {
+        lower_by_binding(db, &root)
+    } else {
+        lower::lower(&root)
+    };
+    (Arc::new(module), Arc::new(source_map))
+}
+
+/// Lowers a file with each binding value taken from (or added to) the [`lower_binding`] memos.
+fn lower_by_binding(db: &dyn Db, root: &SyntaxNode) -> (Module, ModuleSourceMap) {
     let fragments =
         |green: &GreenNode| lower_binding(db, BindingValue::new(db, BindingKey(green.clone())));
-    let (module, source_map) = lower::lower_with(&parse(db, file).syntax(), &fragments);
-    (Arc::new(module), Arc::new(source_map))
+    lower::lower_with(root, &fragments)
 }
 
 /// A binding's value as a syntax tree (interned: equal text, equal key, in any file).
@@ -604,11 +620,12 @@ mod tests {
     #[test]
     fn editing_one_binding_of_a_big_set_relowers_only_that_binding() {
         let (mut db, log) = RootDatabase::with_event_log();
-        let bindings: String = (0..200).map(|i| format!("  p{i} = f {i};\n")).collect();
+        let bindings: String = (0..6000).map(|i| format!("  p{i} = f {i};\n")).collect();
         let text = format!("{{ f }}:\n{{\n{bindings}}}\n");
+        assert!(text.len() >= LOWER_BY_BINDING_MIN_BYTES);
         let a = db.set_file("/w/a.nix", text.clone());
         run_all(&db, &[a]);
-        assert_eq!(lowered_values(&log), 200);
+        assert_eq!(lowered_values(&log), 6000);
         // Typing in one value (which moves every binding after it).
         let edited = text.replace("p7 = f 7;", "p7 = f 7000;");
         db.set_file("/w/a.nix", edited.clone());
@@ -623,6 +640,16 @@ mod tests {
         let (full_module, full_map) = lower::lower(&parse(&db, a).syntax());
         assert_eq!(**module, full_module);
         assert_eq!(**source_map, full_map);
+    }
+
+    #[test]
+    fn small_files_are_lowered_whole() {
+        let (mut db, log) = RootDatabase::with_event_log();
+        let bindings: String = (0..20).map(|i| format!("  p{i} = f {i};\n")).collect();
+        let a = db.set_file("/w/a.nix", format!("{{ f }}:\n{{\n{bindings}}}\n"));
+        run_all(&db, &[a]);
+        assert_eq!(lowered_values(&log), 0);
+        assert_eq!(module(&db, a).exprs.len(), lower::lower(&parse(&db, a).syntax()).0.exprs.len());
     }
 
     #[test]
@@ -641,10 +668,10 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let file = db.set_file(&path.to_string_lossy(), text);
-            let (module, source_map) = module_with_source_map(&db, file);
+            let (module, source_map) = lower_by_binding(&db, &parse(&db, file).syntax());
             let (full_module, full_map) = lower::lower(&parse(&db, file).syntax());
-            assert_eq!(**module, full_module, "{path:?}");
-            assert_eq!(**source_map, full_map, "{path:?}");
+            assert_eq!(module, full_module, "{path:?}");
+            assert_eq!(source_map, full_map, "{path:?}");
             checked += 1;
         }
         assert!(checked > 20, "{checked} files");

@@ -12,21 +12,33 @@ pub struct LspArgs {
 
 /// Runs the server until the client sends `exit`.
 pub fn run(_args: LspArgs, global: &crate::cli::GlobalArgs) -> anyhow::Result<ExitCode> {
-    disable_transparent_huge_pages();
+    tune_allocator_for_server();
     crate::lsp::run_stdio(crate::lsp::apply::Paths {
         state_dir: crate::engine_cli::state_dir(global),
         store_dir: crate::engine_cli::store_dir(global),
     })
 }
 
-/// Turns transparent huge pages off for this process. The allocator asks for them on its
-/// arenas, and each touched 2 MiB then becomes resident: that more than doubled the
-/// long-running server's peak RSS. Short batch commands (`strata eval`) keep them, since
-/// fewer page faults make them faster. Failure only costs memory, so it is ignored.
-fn disable_transparent_huge_pages() {
+/// mimalloc's `mi_option_purge_delay` (v3's `mi_option_t`; the crate names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Tunes the allocator for a long-running server rather than a batch command.
+///
+/// - Transparent huge pages off: the allocator asks for them on its arenas, and each
+///   touched 2 MiB then became resident, which more than doubled the server's peak RSS.
+/// - Freed memory goes back to the OS at once instead of after 10 ms: requests and the
+///   diagnostics thread allocate in different heaps, and memory one of them freed but kept
+///   was not reusable by the other, so each edit of a large file left about a third more
+///   resident (212 vs 141 MiB peak in the 200-edit loop), for about 20% more CPU per edit.
+///
+/// Batch commands (`strata eval`) keep the defaults: fewer page faults make them faster.
+/// Failing only costs memory, so errors are logged and ignored.
+fn tune_allocator_for_server() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and touches no memory of ours.
     let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     if rc != 0 {
         tracing::debug!("prctl(PR_SET_THP_DISABLE) failed: {}", std::io::Error::last_os_error());
     }
+    // SAFETY: setting an option is thread-safe and takes plain integers.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
 }
