@@ -649,7 +649,10 @@ mod tests {
         let a = db.set_file("/w/a.nix", format!("{{ f }}:\n{{\n{bindings}}}\n"));
         run_all(&db, &[a]);
         assert_eq!(lowered_values(&log), 0);
-        assert_eq!(module(&db, a).exprs.len(), lower::lower(&parse(&db, a).syntax()).0.exprs.len());
+        assert_eq!(
+            module(&db, a).exprs.len(),
+            lower::lower(&parse(&db, a).syntax()).0.exprs.len()
+        );
     }
 
     #[test]

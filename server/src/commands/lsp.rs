@@ -37,7 +37,10 @@ fn tune_allocator_for_server() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and touches no memory of ours.
     let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     if rc != 0 {
-        tracing::debug!("prctl(PR_SET_THP_DISABLE) failed: {}", std::io::Error::last_os_error());
+        tracing::debug!(
+            "prctl(PR_SET_THP_DISABLE) failed: {}",
+            std::io::Error::last_os_error()
+        );
     }
     // SAFETY: setting an option is thread-safe and takes plain integers.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
