@@ -27,6 +27,9 @@ fn disable_transparent_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integer arguments and touches no memory of ours.
     let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     if rc != 0 {
-        tracing::debug!("prctl(PR_SET_THP_DISABLE) failed: {}", std::io::Error::last_os_error());
+        tracing::debug!(
+            "prctl(PR_SET_THP_DISABLE) failed: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }
