@@ -115,16 +115,7 @@ impl Machine {
                 Ok(f) => self.call(f, x.clone(), Pos::NONE),
                 Err(e) => Err(e),
             },
-            ThunkState::Apply2(c) => {
-                let [f, x, y] = &**c;
-                match self.force(f) {
-                    Ok(f) => match self.call(f, x.clone(), Pos::NONE) {
-                        Ok(g) => self.call(g, y.clone(), Pos::NONE),
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                }
-            }
+            ThunkState::Apply2(c) => self.call_n(&c[0], &c[1..], Pos::NONE),
             _ => unreachable!("taken out above"),
         };
         match r {
@@ -346,31 +337,54 @@ impl Machine {
                     })))
                 }
                 Expr::Apply { func, args, pos } => {
-                    let mut f = self.eval(func, env)?;
-                    let n = args.len();
-                    for a in &args[..n - 1] {
-                        let a = self.thunk(a, env);
-                        f = self.call(f, a, *pos)?;
-                    }
-                    let last = self.thunk(&args[n - 1], env);
-                    match f {
-                        Value::Lambda(c) => {
-                            // Tail call: reuse this native frame for the body.
-                            if let Some(log) = tail_calls.as_deref_mut() {
-                                if log.len() == MAX_TAIL_FRAMES {
-                                    log.pop_front();
-                                }
-                                log.push_back((c.def.clone(), *pos));
+                    let mut f = Callee::Value(self.eval(func, env)?);
+                    let mut args: &[Rc<Expr>] = args;
+                    // A builtin given all its arguments gets them at once: no partial
+                    // applications on the way.
+                    if let Callee::Value(Value::PrimOp(op)) = &f {
+                        let k = op.arity;
+                        if k <= args.len() && k <= 3 {
+                            let op = op.clone();
+                            let mut argv = [Value::Null, Value::Null, Value::Null];
+                            for (slot, a) in argv.iter_mut().zip(&args[..k]) {
+                                *slot = self.thunk(a, env);
                             }
-                            let new_env = self.bind_lambda(&c, last, *pos)?;
-                            own_e = c.def.body.clone();
-                            own_env = new_env;
-                            e = &own_e;
-                            env = &own_env;
-                            continue;
+                            let r = (op.func)(self, &argv[..k], *pos)
+                                .map_err(|e| primop_frame(e, op.name, *pos))?;
+                            args = &args[k..];
+                            if args.is_empty() {
+                                return Ok(r);
+                            }
+                            f = Callee::Value(r);
                         }
-                        f => return self.call(f, last, *pos),
                     }
+                    let (last, init) = args.split_last().expect("an application has arguments");
+                    for a in init {
+                        let a = self.thunk(a, env);
+                        f = self.call_step(f, a, *pos)?;
+                    }
+                    let last = self.thunk(last, env);
+                    let (def, fenv) = match &f {
+                        Callee::Value(Value::Lambda(c)) => (&c.def, &c.env),
+                        Callee::Inner(def, fenv) => (def, fenv),
+                        Callee::Value(_) => {
+                            let Callee::Value(f) = f else { unreachable!() };
+                            return self.call(f, last, *pos);
+                        }
+                    };
+                    // Tail call: reuse this native frame for the body.
+                    if let Some(log) = tail_calls.as_deref_mut() {
+                        if log.len() == MAX_TAIL_FRAMES {
+                            log.pop_front();
+                        }
+                        log.push_back((def.clone(), *pos));
+                    }
+                    let new_env = self.bind_lambda(def, fenv, last, *pos)?;
+                    own_e = def.body.clone();
+                    own_env = new_env;
+                    e = &own_e;
+                    env = &own_env;
+                    continue;
                 }
                 Expr::Let { bindings, body } => {
                     let new_env = self.make_rec_env(bindings, env);
@@ -693,29 +707,7 @@ impl Machine {
     /// Applies a function value to one argument.
     pub fn call(&mut self, f: Value, arg: Value, pos: Pos) -> Result<Value> {
         match f {
-            Value::Lambda(c) => {
-                self.call_depth += 1;
-                if self.call_depth > self.settings.max_call_depth {
-                    self.call_depth -= 1;
-                    return Err(EvalError::new(
-                        ErrorKind::StackOverflow,
-                        "stack overflow; max-call-depth exceeded",
-                        pos,
-                    ));
-                }
-                let r = match self.bind_lambda(&c, arg, pos) {
-                    Ok(env) => self.eval(&c.def.body, &env),
-                    Err(e) => Err(e),
-                };
-                self.call_depth -= 1;
-                r.map_err(|e| {
-                    if self.settings.show_trace {
-                        call_frames(e, &c.def, pos)
-                    } else {
-                        e
-                    }
-                })
-            }
+            Value::Lambda(c) => self.call_lambda(&c.def, &c.env, arg, pos),
             Value::PrimOp(op) => {
                 if op.arity == 1 {
                     (op.func)(self, &[arg], pos).map_err(|e| primop_frame(e, op.name, pos))
@@ -759,19 +751,74 @@ impl Machine {
         }
     }
 
-    /// Applies a function to several arguments in turn.
-    pub fn call_n(&mut self, f: &Value, args: &[Value], pos: Pos) -> Result<Value> {
-        let mut f = self.force(f)?;
-        for a in args {
-            f = self.call(f, a.clone(), pos)?;
+    /// Applies the lambda `def` closed over `env` to one argument.
+    fn call_lambda(&mut self, def: &LambdaDef, env: &Env, arg: Value, pos: Pos) -> Result<Value> {
+        self.call_depth += 1;
+        if self.call_depth > self.settings.max_call_depth {
+            self.call_depth -= 1;
+            return Err(EvalError::new(
+                ErrorKind::StackOverflow,
+                "stack overflow; max-call-depth exceeded",
+                pos,
+            ));
         }
-        Ok(f)
+        let r = match self.bind_lambda(def, env, arg, pos) {
+            Ok(env) => self.eval(&def.body, &env),
+            Err(e) => Err(e),
+        };
+        self.call_depth -= 1;
+        r.map_err(|e| {
+            if self.settings.show_trace {
+                call_frames(e, def, pos)
+            } else {
+                e
+            }
+        })
     }
 
-    /// Creates the frame of a lambda call, checking its formals.
-    fn bind_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Env> {
-        match &c.def.param {
-            Param::Ident => Ok(Env::one(arg, c.env.clone())),
+    /// Applies a function to one argument of several (not the last): a curried lambda
+    /// (`x: y: ...`) is entered without allocating the closure of its inner lambda.
+    fn call_step(&mut self, f: Callee, arg: Value, pos: Pos) -> Result<Callee> {
+        let (def, env) = match &f {
+            Callee::Value(Value::Lambda(c)) => (&c.def, &c.env),
+            Callee::Inner(def, env) => (def, env),
+            Callee::Value(_) => {
+                let Callee::Value(f) = f else { unreachable!() };
+                return Ok(Callee::Value(self.call(f, arg, pos)?));
+            }
+        };
+        match &*def.body {
+            // Evaluating the body would only capture the new frame in a closure. Under
+            // `--show-trace` the call keeps its frame in traces, so it is made in full.
+            Expr::Lambda(inner) if !self.settings.show_trace => {
+                let new_env = self.bind_lambda(def, env, arg, pos)?;
+                Ok(Callee::Inner(inner.clone(), new_env))
+            }
+            _ => Ok(Callee::Value(self.call_lambda(def, env, arg, pos)?)),
+        }
+    }
+
+    /// Applies a function to several arguments in turn.
+    pub fn call_n(&mut self, f: &Value, args: &[Value], pos: Pos) -> Result<Value> {
+        let f = self.force(f)?;
+        let Some((last, init)) = args.split_last() else {
+            return Ok(f);
+        };
+        let mut f = Callee::Value(f);
+        for a in init {
+            f = self.call_step(f, a.clone(), pos)?;
+        }
+        match f {
+            Callee::Value(f) => self.call(f, last.clone(), pos),
+            Callee::Inner(def, env) => self.call_lambda(&def, &env, last.clone(), pos),
+        }
+    }
+
+    /// Creates the frame of a call of the lambda `def` closed over `env`, checking its
+    /// formals.
+    fn bind_lambda(&mut self, def: &LambdaDef, env: &Env, arg: Value, pos: Pos) -> Result<Env> {
+        match &def.param {
+            Param::Ident => Ok(Env::one(arg, env.clone())),
             Param::Pattern {
                 formals,
                 ellipsis,
@@ -788,7 +835,7 @@ impl Machine {
                         pos,
                     ));
                 };
-                let new_env = Env::empty(formals.len() + *at as usize, Some(c.env.clone()));
+                let new_env = Env::empty(formals.len() + *at as usize, Some(env.clone()));
                 let mut used = 0;
                 for (i, f) in formals.iter().enumerate() {
                     match attrs.get_hinted(&f.name, &f.hint).map(|a| &a.value) {
@@ -805,12 +852,12 @@ impl Machine {
                                 return Err(type_error(
                                     format!(
                                         "function {} called without required argument '{}'",
-                                        c.def.display_name(),
+                                        def.display_name(),
                                         f.name
                                     ),
                                     pos,
                                 )
-                                .with_frame(c.def.pos, format!("from call site {}", ShowPos(pos))))
+                                .with_frame(def.pos, format!("from call site {}", ShowPos(pos))))
                             }
                         },
                     }
@@ -821,7 +868,7 @@ impl Machine {
                             return Err(type_error(
                                 format!(
                                     "function {} called with unexpected argument '{}'",
-                                    c.def.display_name(),
+                                    def.display_name(),
                                     a.name
                                 ),
                                 pos,
@@ -1493,6 +1540,13 @@ fn lambda_desc(def: &LambdaDef) -> String {
 }
 
 /// The frames Nix adds for a failed lambda call: the function, then where it was called.
+/// A function being applied to several arguments in turn: a value, or the inner lambda
+/// of a curried one together with the frame its outer call made (no closure allocated).
+enum Callee {
+    Value(Value),
+    Inner(Rc<LambdaDef>, Env),
+}
+
 fn call_frames(mut e: Box<EvalError>, def: &LambdaDef, pos: Pos) -> Box<EvalError> {
     if e.trace.len() >= MAX_TRACE_FRAMES {
         return e;

@@ -501,3 +501,49 @@ fn formal_defaults_see_the_whole_frame() {
         expect!["{ a = 1; b = 1; c = 1; }"],
     );
 }
+
+/// `f a b` on a curried lambda enters the inner lambda without making its closure:
+/// partial applications, patterns, errors and builtin callbacks behave as before.
+#[test]
+fn curried_calls_bind_every_argument() {
+    check("(x: y: z: [ x y z ]) 1 2 3", expect!["[ 1 2 3 ]"]);
+    check(
+        "let f = x: y: x - y; g = f 10; in [ (g 1) (g 2) (f 5 1) ]",
+        expect!["[ 9 8 4 ]"],
+    );
+    check(
+        "({ a }: { b ? a }: x: a + b + x) { a = 1; } { } 3",
+        expect!["5"],
+    );
+    check(
+        "(x: { a }: x) 1 { b = 2; }",
+        expect!["error: function 'anonymous lambda' called without required argument 'a'"],
+    );
+    check("builtins.isFunction ((x: y: z: x) 1 2)", expect!["true"]);
+    check("(x: let k = 1; in y: x + y + k) 1 2", expect!["4"]);
+    check(
+        "builtins.foldl' (acc: x: acc ++ [ x ]) [ ] [ 1 2 3 ]",
+        expect!["[ 1 2 3 ]"],
+    );
+    check(
+        "builtins.mapAttrs (n: v: n + v) { a = \"1\"; b = \"2\"; }",
+        expect![[r#"{ a = "a1"; b = "b2"; }"#]],
+    );
+    check("let f = x: y: x; in (f 1) (throw \"lazy\")", expect!["1"]);
+}
+
+/// A builtin applied to all its arguments in one application gets them at once; fewer
+/// or more arguments still go through partial application and a further call.
+#[test]
+fn builtins_take_all_their_arguments_at_once() {
+    check("builtins.getAttr \"f\" { f = x: x + 1; } 2", expect!["3"]);
+    check(
+        "let m = map (x: x * 2); in [ (m [ 1 2 ]) (builtins.length (map (x: x) [ (throw \"lazy\") ])) ]",
+        expect!["[ [ 2 4 ] 1 ]"],
+    );
+    check("builtins.foldl' (a: b: a + b) 0 [ 1 2 3 ]", expect!["6"]);
+    check(
+        "map 1 [ 1 ]",
+        expect!["error: expected a function but found an integer: 1"],
+    );
+}
