@@ -225,7 +225,7 @@ impl World {
 fn nix_env(cmd: &mut Command) {
     cmd.env("NIX_REMOTE", "local").env(
         "NIX_CONFIG",
-        "substituters =\nexperimental-features = nix-command flakes\nsandbox = false",
+        "substituters =\nexperimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =",
     );
 }
 

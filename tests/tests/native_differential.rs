@@ -84,7 +84,7 @@ fn nix<'a>(cmd: &'a mut Command, store: &Path, state: &Path) -> &'a mut Command 
         .env("NIX_REMOTE", "local")
         .env(
             "NIX_CONFIG",
-            "substituters =\nexperimental-features = nix-command flakes\nsandbox = false",
+            "substituters =\nexperimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =",
         )
 }
 
