@@ -117,8 +117,10 @@ fn make_trees(root: &Path, count: usize, seed: u64) -> Vec<PathBuf> {
 
 fn nix(cmd: &str) -> Command {
     let mut c = Command::new(cmd);
-    c.env("NIX_REMOTE", "local")
-        .env("NIX_CONFIG", "substituters =\nsandbox = false\nbuild-users-group =");
+    c.env("NIX_REMOTE", "local").env(
+        "NIX_CONFIG",
+        "substituters =\nsandbox = false\nbuild-users-group =",
+    );
     c
 }
 
