@@ -219,6 +219,8 @@ fn builder_env(
             .map(|(n, p)| (n.clone(), serde_json::Value::String(sd.display(p))))
             .collect();
         attrs.insert("outputs".into(), serde_json::Value::Object(outs));
+        // Nix writes the keys sorted; the map keeps insertion order (`preserve_order`).
+        attrs.sort_keys();
         let text = serde_json::to_string(&attrs).map_err(|e| e.to_string())?;
         write(".attrs.json", rewrite(&text).as_bytes())?;
         write(

@@ -95,13 +95,15 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
         .and_then(|(_, m)| m.description.map(|d| d.value));
     if args.json {
         let raw: Value = serde_json::from_str(&text)?;
-        let out = json!({
+        let mut out = json!({
             "path": dir.display().to_string(),
             "description": description,
             "lockVersion": lock.version,
             "inputs": tree.iter().map(|e| entry_json(&lock, e)).collect::<Vec<_>>(),
             "locks": raw,
         });
+        // Sorted keys, as Nix prints JSON (objects otherwise keep insertion order).
+        out.sort_all_objects();
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!(
