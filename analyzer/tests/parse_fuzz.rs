@@ -5,40 +5,17 @@
 //! The normal suite runs a few cases; `STRATA_FUZZ_CASES=N` runs N (the long run
 //! recorded in BENCHMARKS.md uses `--release` and a large N).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use strata_analyzer::syntax;
 
-/// `../shared/corpus`, found from this crate upwards (or `STRATA_SHARED`).
-fn corpus_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_SHARED") {
-        return PathBuf::from(dir).join("corpus");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/corpus"))
-        .find(|dir| dir.is_dir())
-        .expect("../shared/corpus beside the checkout")
-}
-
 fn corpus() -> &'static [String] {
     static CORPUS: OnceLock<Vec<String>> = OnceLock::new();
-    CORPUS.get_or_init(|| {
-        let mut files: Vec<_> = walkdir::WalkDir::new(corpus_dir())
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "nix"))
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            // Small files keep each case fast; mutations bring the variety.
-            .filter(|text| text.len() < 16 * 1024)
-            .collect();
-        files.sort();
-        files
-    })
+    CORPUS.get_or_init(|| common::small_corpus_files(16 * 1024))
 }
 
 /// One edit of the input; positions are fractions of the length so they always fit.

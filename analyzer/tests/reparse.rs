@@ -4,7 +4,8 @@
 //!
 //! `STRATA_REPARSE_CASES=N` runs N cases (default: a few hundred, a second or two).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
@@ -14,32 +15,13 @@ use strata_analyzer::syntax;
 use strata_analyzer::syntax::lexer;
 use strata_analyzer::syntax::reparse::{reparse, Reuse, TextEdit};
 
-fn corpus_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STRATA_SHARED") {
-        return PathBuf::from(dir).join("corpus");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("shared/corpus"))
-        .find(|dir| dir.is_dir())
-        .expect("../shared/corpus beside the checkout")
-}
-
 /// Corpus files without grammar errors (only those trees are reused), small enough that a
 /// case stays fast.
 fn corpus() -> &'static [String] {
     static CORPUS: OnceLock<Vec<String>> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let mut files: Vec<String> = walkdir::WalkDir::new(corpus_dir())
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "nix"))
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .filter(|text| text.len() < 24 * 1024)
-            .filter(|text| syntax::parse_syntax_only(text).errors().is_empty())
-            .collect();
-        files.sort();
+        let mut files = common::small_corpus_files(24 * 1024);
+        files.retain(|text| syntax::parse_syntax_only(text).errors().is_empty());
         files
     })
 }

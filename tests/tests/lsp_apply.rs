@@ -646,7 +646,7 @@ fn latencies(
 /// and while an apply's builder spins. Run with
 /// `cargo test --release -p strata-tests --test lsp_apply -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "benchmark driver, run by hand; numbers go to BENCHMARKS.md, never asserted"]
 fn bench_responsiveness_during_apply() {
     let w = World::new();
     std::fs::create_dir_all(w.path("busy")).unwrap();
