@@ -76,6 +76,10 @@ impl Machine {
     pub fn force(&mut self, v: &Value) -> Result<Value> {
         match v {
             Value::Thunk(t) => self.force_thunk(t),
+            Value::Lambda(c) => {
+                c.mark_forced();
+                Ok(v.clone())
+            }
             _ => Ok(v.clone()),
         }
     }
@@ -85,6 +89,10 @@ impl Machine {
     pub fn force_owned(&mut self, v: Value) -> Result<Value> {
         match v {
             Value::Thunk(t) => self.force_thunk(&t),
+            Value::Lambda(c) => {
+                c.mark_forced();
+                Ok(Value::Lambda(c))
+            }
             v => Ok(v),
         }
     }
@@ -120,6 +128,9 @@ impl Machine {
         };
         match r {
             Ok(v) => {
+                if let Value::Lambda(c) = &v {
+                    c.mark_forced();
+                }
                 t.set(ThunkState::Done(v.clone()));
                 Ok(v)
             }
@@ -205,7 +216,9 @@ impl Machine {
                     None => Thunk::new(e, env),
                 }
             }
-            // Lambdas stay thunks (as in Nix): unforced they print as `<CODE>`.
+            // Making a closure cannot fail, so it needs no thunk; it is marked unforced
+            // so that it still prints as `<CODE>` until forced, as Nix's thunk would.
+            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure::lazy(def.clone(), env.clone()))),
             _ => Thunk::new(e, env),
         }
     }
@@ -253,6 +266,10 @@ impl Machine {
             self.eval_loop(e, env, None)
         };
         self.eval_depth -= 1;
+        // A lambda reached through evaluation is forced, wherever it was made.
+        if let Ok(Value::Lambda(c)) = &r {
+            c.mark_forced();
+        }
         r
     }
 
@@ -331,10 +348,10 @@ impl Machine {
                     return Ok(Value::Bool(true));
                 }
                 Expr::Lambda(def) => {
-                    return Ok(Value::Lambda(Rc::new(Closure {
-                        def: def.clone(),
-                        env: env.clone(),
-                    })))
+                    return Ok(Value::Lambda(Rc::new(Closure::new(
+                        def.clone(),
+                        env.clone(),
+                    ))))
                 }
                 Expr::Apply { func, args, pos } => {
                     let mut f = Callee::Value(self.eval(func, env)?);
@@ -698,6 +715,10 @@ impl Machine {
                     e
                 }),
             },
+            Value::Lambda(c) => {
+                c.mark_forced();
+                Ok(attr.value.clone())
+            }
             x => Ok(x.clone()),
         }
     }
@@ -707,7 +728,10 @@ impl Machine {
     /// Applies a function value to one argument.
     pub fn call(&mut self, f: Value, arg: Value, pos: Pos) -> Result<Value> {
         match f {
-            Value::Lambda(c) => self.call_lambda(&c.def, &c.env, arg, pos),
+            Value::Lambda(c) => {
+                c.mark_forced();
+                self.call_lambda(&c.def, &c.env, arg, pos)
+            }
             Value::PrimOp(op) => {
                 if op.arity == 1 {
                     (op.func)(self, &[arg], pos).map_err(|e| primop_frame(e, op.name, pos))

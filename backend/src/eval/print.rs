@@ -122,6 +122,8 @@ pub fn write_attr_name(out: &mut String, name: &str) {
 fn peek(v: &Value) -> Option<Value> {
     match v {
         Value::Thunk(t) => t.done_value(),
+        // A lambda made in place of a thunk that nothing has forced yet.
+        Value::Lambda(c) if !c.is_forced() => None,
         v => Some(v.clone()),
     }
 }

@@ -547,3 +547,37 @@ fn builtins_take_all_their_arguments_at_once() {
         expect!["error: expected a function but found an integer: 1"],
     );
 }
+
+/// Lambdas in lazy positions are made without a thunk, yet print as Nix prints the thunk
+/// it would hold: `<CODE>` until something forces them (`seq`, a call, a selection),
+/// `<LAMBDA>` after (expected output checked against `nix-instantiate --eval`).
+#[test]
+fn lazy_lambdas_print_as_unforced_thunks() {
+    let lazy = |src: &str| {
+        let mut ev = Evaluator::new(Settings::default());
+        let v = ev.eval_text(src, "/").expect("evaluates");
+        ev.print(&v, false).expect("prints")
+    };
+    assert_eq!(lazy("{ f = x: x; }"), "{ f = <CODE>; }");
+    assert_eq!(lazy("[ (x: x) (y: y) ]"), "[ <CODE> <CODE> ]");
+    assert_eq!(
+        lazy("let s = { f = x: x; }; in builtins.seq s.f s"),
+        "{ f = <LAMBDA>; }"
+    );
+    assert_eq!(
+        lazy("let f = x: x; s = { inherit f; g = f; }; in builtins.seq (s.g 1) s"),
+        "{ f = <LAMBDA>; g = <LAMBDA>; }"
+    );
+    assert_eq!(
+        lazy("let s = { f = x: x; }; in builtins.seq (builtins.attrValues s) s"),
+        "{ f = <CODE>; }"
+    );
+    assert_eq!(
+        lazy("let s = { f = x: x; }; in builtins.seq (builtins.getAttr \"f\" s) s"),
+        "{ f = <LAMBDA>; }"
+    );
+    assert_eq!(
+        lazy("let f = x: x; in builtins.seq (builtins.map f [ ]) { b = f; }"),
+        "{ b = <CODE>; }"
+    );
+}

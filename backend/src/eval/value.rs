@@ -145,6 +145,38 @@ pub fn cmp_name(a: &str, b: &str) -> std::cmp::Ordering {
 pub struct Closure {
     pub def: Rc<LambdaDef>,
     pub env: Env,
+    /// False while the closure stands in for a thunk Nix would still hold unforced: a
+    /// lambda in a lazy position is made at once (making it cannot fail), but until
+    /// something forces it, printing shows it as Nix shows an unforced thunk (`<CODE>`).
+    forced: Cell<bool>,
+}
+
+impl Closure {
+    /// A closure made by evaluating a lambda expression.
+    pub fn new(def: Rc<LambdaDef>, env: Env) -> Closure {
+        Closure {
+            def,
+            env,
+            forced: Cell::new(true),
+        }
+    }
+    /// A closure made in place of a thunk (a lambda in a lazy position).
+    pub fn lazy(def: Rc<LambdaDef>, env: Env) -> Closure {
+        Closure {
+            def,
+            env,
+            forced: Cell::new(false),
+        }
+    }
+    /// Records that the value was forced, as forcing Nix's thunk would.
+    #[inline]
+    pub fn mark_forced(&self) {
+        self.forced.set(true);
+    }
+    /// Whether a thunk standing for this closure would have been forced by now.
+    pub fn is_forced(&self) -> bool {
+        self.forced.get()
+    }
 }
 
 /// Signature of a built-in function: gets all its arguments at once.

@@ -217,5 +217,8 @@ fn evaluate(
             }
         }
     }
+    // The process ends next: freeing the evaluated heap (every thunk, frame and set,
+    // often hundreds of thousands) one by one would only cost time; the OS takes it back.
+    std::mem::forget(ev);
     Ok(ExitCode::SUCCESS)
 }

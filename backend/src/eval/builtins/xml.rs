@@ -131,6 +131,10 @@ fn print(
 ) -> Result<()> {
     let v = if strict { m.force(v)? } else { v.clone() };
     let v = match &v {
+        Value::Lambda(c) if !c.is_forced() => {
+            w.empty("unevaluated", &[]);
+            return Ok(());
+        }
         Value::Thunk(t) => match t.done_value() {
             Some(x) => x,
             None => {
