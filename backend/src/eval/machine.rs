@@ -119,8 +119,8 @@ impl Machine {
         };
         let r = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, x) => match self.force(f) {
-                Ok(f) => self.call(f, x.clone(), Pos::NONE),
+            ThunkState::Apply(c) => match self.force(&c[0]) {
+                Ok(f) => self.call(f, c[1].clone(), Pos::NONE),
                 Err(e) => Err(e),
             },
             ThunkState::Apply2(c) => self.call_n(&c[0], &c[1..], Pos::NONE),
