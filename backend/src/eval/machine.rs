@@ -8,7 +8,8 @@ use super::ir::{AttrKey, AttrsDef, BinOp, Binding, Expr, LambdaDef, Param};
 use super::print::{show_value_for_error, ErrorValue};
 use super::source::{Pos, ShowPos};
 use super::value::{
-    Attr, Attrs, Closure, Context, Env, Hint, NixString, PrimOpApp, Thunk, ThunkState, Value,
+    Attr, Attrs, Closure, Context, Env, Hint, NixString, PrimOpApp, Shared, Thunk, ThunkState,
+    Value,
 };
 use super::Settings;
 
@@ -97,7 +98,7 @@ impl Machine {
         }
     }
 
-    fn force_thunk(&mut self, t: &Rc<Thunk>) -> Result<Value> {
+    fn force_thunk(&mut self, t: &Shared<Thunk>) -> Result<Value> {
         // Most forces find the value already there: read it without moving the state.
         if let Some(v) = t.done_value() {
             return Ok(v);
@@ -218,7 +219,9 @@ impl Machine {
             }
             // Making a closure cannot fail, so it needs no thunk; it is marked unforced
             // so that it still prints as `<CODE>` until forced, as Nix's thunk would.
-            Expr::Lambda(def) => Value::Lambda(Rc::new(Closure::lazy(def.clone(), env.clone()))),
+            Expr::Lambda(def) => {
+                Value::Lambda(Shared::new(Closure::lazy(def.clone(), env.clone())))
+            }
             _ => Thunk::new(e, env),
         }
     }
@@ -348,7 +351,7 @@ impl Machine {
                     return Ok(Value::Bool(true));
                 }
                 Expr::Lambda(def) => {
-                    return Ok(Value::Lambda(Rc::new(Closure::new(
+                    return Ok(Value::Lambda(Shared::new(Closure::new(
                         def.clone(),
                         env.clone(),
                     ))))
@@ -1275,7 +1278,7 @@ impl Machine {
                 }
                 for (p, q) in x.iter().zip(y.iter()) {
                     if let (Value::Thunk(t1), Value::Thunk(t2)) = (p, q) {
-                        if Rc::ptr_eq(t1, t2) {
+                        if Shared::ptr_eq(t1, t2) {
                             continue;
                         }
                     }
@@ -1494,7 +1497,7 @@ fn as_f64(v: &Value) -> f64 {
 /// Functions compare equal inside lists and sets only when they are the same value.
 fn identical_fn(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
+        (Value::Lambda(x), Value::Lambda(y)) => Shared::ptr_eq(x, y),
         (Value::PrimOp(x), Value::PrimOp(y)) => Rc::ptr_eq(x, y),
         (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Rc::ptr_eq(x, y),
         _ => false,

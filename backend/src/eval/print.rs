@@ -142,7 +142,7 @@ fn print_28(out: &mut String, v0: &Value, seen: &mut HashSet<usize>) {
     // such a list (reached through another thunk) is not "repeated": key it by the
     // thunk it came through.
     let small_key = match v0 {
-        Value::Thunk(t) => Some(Rc::as_ptr(t) as *const u8 as usize),
+        Value::Thunk(t) => Some(super::value::Shared::as_ptr(t) as *const u8 as usize),
         _ => None,
     };
     let v = v0;

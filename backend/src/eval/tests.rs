@@ -428,6 +428,36 @@ fn thunk_is_three_words() {
     );
 }
 
+/// Thunk and closure handles carry no weak count: a thunk allocation is four words.
+#[test]
+fn thunk_allocation_is_four_words() {
+    assert_eq!(
+        super::value::Shared::<super::value::Thunk>::alloc_size(),
+        4 * std::mem::size_of::<usize>()
+    );
+}
+
+/// The shared value is dropped exactly once, when the last handle goes.
+#[test]
+fn shared_drops_its_value_with_the_last_handle() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    struct Probe(Rc<Cell<u32>>);
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let drops = Rc::new(Cell::new(0));
+    let a = super::value::Shared::new(Probe(drops.clone()));
+    let b = a.clone();
+    assert!(super::value::Shared::ptr_eq(&a, &b));
+    drop(a);
+    assert_eq!(drops.get(), 0);
+    drop(b);
+    assert_eq!(drops.get(), 1);
+}
+
 /// Most frames hold one lambda argument: header (count, length, parent) and the slot in
 /// one 32-byte allocation, where an `Rc<RefCell<SmallVec>>` frame took 96.
 #[test]

@@ -21,10 +21,10 @@ pub enum Value {
     Path(Rc<String>),
     Attrs(Rc<Attrs>),
     List(Rc<Vec<Value>>),
-    Lambda(Rc<Closure>),
+    Lambda(Shared<Closure>),
     PrimOp(Rc<PrimOp>),
     PrimOpApp(Rc<PrimOpApp>),
-    Thunk(Rc<Thunk>),
+    Thunk(Shared<Thunk>),
 }
 
 /// A string with the store paths it refers to (its context).
@@ -215,8 +215,8 @@ pub enum ThunkState {
 
 impl Thunk {
     /// A thunk in the given state, for builtins that tie knots through a cell.
-    pub fn cell(state: ThunkState) -> Rc<Thunk> {
-        Rc::new(Thunk(Cell::new(state)))
+    pub fn cell(state: ThunkState) -> Shared<Thunk> {
+        Shared::new(Thunk(Cell::new(state)))
     }
     /// Replaces the state (the value once forced, or the work to retry after an error).
     pub fn set(&self, state: ThunkState) {
@@ -481,5 +481,80 @@ impl Value {
             self,
             Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_)
         )
+    }
+}
+
+/// A reference-counted pointer with a one-word header: `Rc` without the weak count, which
+/// nothing here uses. Thunks and closures are the most numerous allocations, so the word
+/// saved makes a thunk 32 bytes instead of 40.
+pub struct Shared<T>(NonNull<SharedInner<T>>);
+
+struct SharedInner<T> {
+    refs: Cell<usize>,
+    value: T,
+}
+
+impl<T> Shared<T> {
+    #[inline]
+    pub fn new(value: T) -> Shared<T> {
+        let inner = Box::new(SharedInner {
+            refs: Cell::new(1),
+            value,
+        });
+        Shared(NonNull::from(Box::leak(inner)))
+    }
+    /// Whether two handles point to the same allocation.
+    #[inline]
+    pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
+        a.0 == b.0
+    }
+    /// The address of the shared value (an identity for cycle and repeat detection).
+    #[inline]
+    pub fn as_ptr(this: &Shared<T>) -> *const T {
+        // SAFETY: the allocation lives as long as any handle.
+        unsafe { &this.0.as_ref().value as *const T }
+    }
+    /// The bytes one allocation takes.
+    pub fn alloc_size() -> usize {
+        std::mem::size_of::<SharedInner<T>>()
+    }
+    #[inline]
+    fn inner(&self) -> &SharedInner<T> {
+        // SAFETY: the allocation lives as long as any handle.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    #[inline]
+    fn clone(&self) -> Shared<T> {
+        let refs = &self.inner().refs;
+        let n = refs
+            .get()
+            .checked_add(1)
+            .unwrap_or_else(|| std::process::abort());
+        refs.set(n);
+        Shared(self.0)
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    #[inline]
+    fn drop(&mut self) {
+        let refs = &self.inner().refs;
+        let n = refs.get() - 1;
+        refs.set(n);
+        if n == 0 {
+            // SAFETY: this was the last handle; the allocation came from `Box::new`.
+            unsafe { drop(Box::from_raw(self.0.as_ptr())) }
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.inner().value
     }
 }

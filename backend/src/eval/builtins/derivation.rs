@@ -7,7 +7,7 @@ use super::{b, s, Builtin};
 use crate::eval::error::{other_error, Result};
 use crate::eval::machine::{update, Machine};
 use crate::eval::source::Pos;
-use crate::eval::value::{Attr, Attrs, PrimOp, Thunk, ThunkState, Value};
+use crate::eval::value::{Attr, Attrs, PrimOp, Shared, Thunk, ThunkState, Value};
 
 pub const BUILTINS: &[Builtin] = &[
     b("derivationStrict", 1, derivation_strict),
@@ -49,7 +49,7 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     }
     let strict_fn = m.base_env_value("derivationStrict");
     let strict = Thunk::apply(strict_fn, Value::Attrs(drv_attrs.clone()));
-    let cells: Vec<Rc<Thunk>> = outputs
+    let cells: Vec<Shared<Thunk>> = outputs
         .iter()
         .map(|_| Thunk::cell(ThunkState::Blackhole))
         .collect();
