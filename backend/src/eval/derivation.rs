@@ -2,7 +2,6 @@
 //! path and output paths (computed through the store module, never built here).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 use crate::store::{
     Derivation, DerivationOutput, FileIngestionMethod, FixedOutputHash, Hash, HashAlgo, StoreDir,
@@ -13,7 +12,7 @@ use super::builtins::attr;
 use super::error::{other_error, Result};
 use super::machine::Machine;
 use super::source::Pos;
-use super::value::{Attrs, Context, Value};
+use super::value::{Attrs, Context, Shared, Value};
 
 /// A derivation computed during this evaluation, kept for its dependents.
 pub struct KnownDrv {
@@ -97,7 +96,7 @@ pub fn derivation_strict(m: &mut Machine, attrs: &Value, pos: Pos) -> Result<Val
         .map_err(|e| e.with_frame(pos, format!("while evaluating derivation '{name}'")))
 }
 
-fn derivation_inner(m: &mut Machine, attrs: &Rc<Attrs>, name: &str, pos: Pos) -> Result<Value> {
+fn derivation_inner(m: &mut Machine, attrs: &Shared<Attrs>, name: &str, pos: Pos) -> Result<Value> {
     let structured = match attrs.get("__structuredAttrs") {
         Some(v) => m.expect_bool(&v.clone(), pos)?,
         None => false,

@@ -158,7 +158,7 @@ impl Machine {
     ) -> Result<()> {
         match v {
             Value::Attrs(a) => {
-                if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
+                if !seen.insert(Shared::as_ptr(a) as *const u8 as usize) {
                     return Ok(());
                 }
                 for attr in &a.entries {
@@ -177,7 +177,7 @@ impl Machine {
                 }
             }
             Value::List(l) => {
-                if !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
+                if !seen.insert(Shared::as_ptr(l) as *const u8 as usize) {
                     return Ok(());
                 }
                 for x in l.iter() {
@@ -938,13 +938,13 @@ impl Machine {
             other => Err(expected("a string", &other, pos)),
         }
     }
-    pub fn expect_attrs(&mut self, v: &Value, pos: Pos) -> Result<Rc<Attrs>> {
+    pub fn expect_attrs(&mut self, v: &Value, pos: Pos) -> Result<Shared<Attrs>> {
         match self.force(v)? {
             Value::Attrs(a) => Ok(a),
             other => Err(expected("a set", &other, pos)),
         }
     }
-    pub fn expect_list(&mut self, v: &Value, pos: Pos) -> Result<Rc<Vec<Value>>> {
+    pub fn expect_list(&mut self, v: &Value, pos: Pos) -> Result<Shared<Vec<Value>>> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             other => Err(expected("a list", &other, pos)),
@@ -1270,7 +1270,7 @@ impl Machine {
             (Value::String(x), Value::String(y)) => x.s == y.s,
             (Value::Path(x), Value::Path(y)) => x == y,
             (Value::List(x), Value::List(y)) => {
-                if Rc::ptr_eq(x, y) {
+                if Shared::ptr_eq(x, y) {
                     return Ok(true);
                 }
                 if x.len() != y.len() {
@@ -1291,7 +1291,7 @@ impl Machine {
                 true
             }
             (Value::Attrs(x), Value::Attrs(y)) => {
-                if Rc::ptr_eq(x, y) {
+                if Shared::ptr_eq(x, y) {
                     return Ok(true);
                 }
                 // Derivations compare by output path.
@@ -1505,7 +1505,7 @@ fn identical_fn(a: &Value, b: &Value) -> bool {
 }
 
 /// `a // b`.
-pub fn update(a: &Rc<Attrs>, b: &Rc<Attrs>) -> Value {
+pub fn update(a: &Shared<Attrs>, b: &Shared<Attrs>) -> Value {
     if b.is_empty() {
         return Value::Attrs(a.clone());
     }

@@ -176,7 +176,7 @@ impl Evaluator {
     }
 
     /// Builds the `--arg`/`--argstr` set.
-    pub fn auto_args(&mut self, args: &[(String, AutoArg)]) -> Result<Rc<value::Attrs>> {
+    pub fn auto_args(&mut self, args: &[(String, AutoArg)]) -> Result<value::Shared<value::Attrs>> {
         let cwd = std::env::current_dir()
             .map(|d| d.to_string_lossy().into_owned())
             .unwrap_or_else(|_| "/".into());
@@ -198,11 +198,11 @@ impl Evaluator {
             };
             entries.push(builtins::attr(name, v));
         }
-        Ok(Rc::new(value::Attrs::from_unsorted(entries)))
+        Ok(value::Shared::new(value::Attrs::from_unsorted(entries)))
     }
 
     /// Calls a function whose formals can all be filled from `args` (Nix's `autoCallFunction`).
-    pub fn auto_call(&mut self, v: &Value, args: &Rc<value::Attrs>) -> Result<Value> {
+    pub fn auto_call(&mut self, v: &Value, args: &value::Shared<value::Attrs>) -> Result<Value> {
         let m = &mut self.machine;
         let f = m.force(v)?;
         let f = match &f {
@@ -243,7 +243,7 @@ impl Evaluator {
         &mut self,
         v: &Value,
         path: &str,
-        args: &Rc<value::Attrs>,
+        args: &value::Shared<value::Attrs>,
     ) -> Result<Value> {
         let mut cur = v.clone();
         if path.is_empty() {

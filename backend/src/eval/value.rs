@@ -19,8 +19,8 @@ pub enum Value {
     String(Rc<NixString>),
     /// Behind a thin `Rc` (not `Rc<str>`) so that every `Value` is two words, not three.
     Path(Rc<String>),
-    Attrs(Rc<Attrs>),
-    List(Rc<Vec<Value>>),
+    Attrs(Shared<Attrs>),
+    List(Shared<Vec<Value>>),
     Lambda(Shared<Closure>),
     PrimOp(Rc<PrimOp>),
     PrimOpApp(Rc<PrimOpApp>),
@@ -439,10 +439,10 @@ impl Value {
         Value::Path(Rc::new(p))
     }
     pub fn attrs(a: Attrs) -> Value {
-        Value::Attrs(Rc::new(a))
+        Value::Attrs(Shared::new(a))
     }
     pub fn list(v: Vec<Value>) -> Value {
-        Value::List(Rc::new(v))
+        Value::List(Shared::new(v))
     }
     /// The type name used by `builtins.typeOf`.
     pub fn type_of(&self) -> &'static str {

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use serde_json::Value as Json;
 use strata_analyzer::options::{
@@ -19,7 +18,7 @@ use strata_analyzer::options::{
 };
 
 use crate::eval::builtins::json::value_to_json;
-use crate::eval::value::{Attrs, Context};
+use crate::eval::value::{Attrs, Context, Shared};
 use crate::eval::{AutoArg, Evaluator, Settings, Value};
 
 /// The program that lists the options (evaluated with `hm`, `nixpkgsLib` and `stubs`).
@@ -199,7 +198,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// The field as JSON; `None` (and counted) when its evaluation fails.
-    fn field(&mut self, rec: &Rc<Attrs>, name: &str) -> Option<Json> {
+    fn field(&mut self, rec: &Shared<Attrs>, name: &str) -> Option<Json> {
         let v = rec.get(name)?.clone();
         let mut out = String::new();
         let mut ctx = Context::new();
@@ -214,14 +213,14 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self, rec: &Rc<Attrs>, name: &str) -> Option<String> {
+    fn string(&mut self, rec: &Shared<Attrs>, name: &str) -> Option<String> {
         match self.field(rec, name)? {
             Json::String(s) => Some(s),
             _ => None,
         }
     }
 
-    fn option(&mut self, rec: &Rc<Attrs>) -> Option<Read> {
+    fn option(&mut self, rec: &Shared<Attrs>) -> Option<Read> {
         let loc = self.field(rec, "loc")?;
         let path = OptionPath(
             loc.as_array()?

@@ -67,7 +67,7 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
         Value::list(cells.iter().map(|c| Value::Thunk(c.clone())).collect()),
     ));
     extra.push(super::attr("drvAttrs", Value::Attrs(drv_attrs.clone())));
-    let extra = Rc::new(Attrs::from_unsorted(extra));
+    let extra = Shared::new(Attrs::from_unsorted(extra));
     let common = match update(&drv_attrs, &extra) {
         Value::Attrs(c) => c,
         _ => unreachable!("update returns a set"),
@@ -89,7 +89,7 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             super::attr("type", s("derivation")),
             super::attr("outputName", s(o.as_str())),
         ]);
-        let v = update(&common, &Rc::new(own));
+        let v = update(&common, &Shared::new(own));
         cell.set(ThunkState::Done(v));
     }
     m.force(&Value::Thunk(cells[0].clone()))

@@ -89,7 +89,7 @@ pub fn install(m: &mut Machine) {
     globals.push((Rc::from("derivation"), derivation));
 
     // `builtins` holds everything without the `__` prefix, itself included.
-    let builtins_attrs = Rc::new(Attrs::default());
+    let builtins_attrs = super::value::Shared::new(Attrs::default());
     let builtins_value = Value::Attrs(builtins_attrs.clone());
     let mut entries: Vec<Attr> = globals
         .iter()
