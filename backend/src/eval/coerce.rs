@@ -1,7 +1,5 @@
 //! Coercions to strings: interpolation, `toString`, `__toString` and `outPath`.
 
-use std::rc::Rc;
-
 use super::error::{type_error, Result};
 use super::machine::Machine;
 use super::print::{format_float_fixed, ErrorValue};
@@ -156,5 +154,5 @@ pub fn cannot_coerce(v: &Value, pos: Pos) -> Box<super::error::EvalError> {
 
 /// Wraps a string result into a value, reusing the allocation.
 pub fn string_value(s: NixString) -> Value {
-    Value::String(Rc::new(s))
+    Value::String(super::value::Shared::new(s))
 }

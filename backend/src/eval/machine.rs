@@ -739,7 +739,7 @@ impl Machine {
                 if op.arity == 1 {
                     (op.func)(self, &[arg], pos).map_err(|e| primop_frame(e, op.name, pos))
                 } else {
-                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                    Ok(Value::PrimOpApp(Shared::new(PrimOpApp {
                         op,
                         args: vec![arg],
                     })))
@@ -751,7 +751,7 @@ impl Machine {
                 if args.len() == app.op.arity {
                     (app.op.func)(self, &args, pos).map_err(|e| primop_frame(e, app.op.name, pos))
                 } else {
-                    Ok(Value::PrimOpApp(Rc::new(PrimOpApp {
+                    Ok(Value::PrimOpApp(Shared::new(PrimOpApp {
                         op: app.op.clone(),
                         args,
                     })))
@@ -932,7 +932,7 @@ impl Machine {
             other => Err(expected("a float", &other, pos)),
         }
     }
-    pub fn expect_string(&mut self, v: &Value, pos: Pos) -> Result<Rc<NixString>> {
+    pub fn expect_string(&mut self, v: &Value, pos: Pos) -> Result<Shared<NixString>> {
         match self.force(v)? {
             Value::String(s) => Ok(s),
             other => Err(expected("a string", &other, pos)),
@@ -1268,7 +1268,7 @@ impl Machine {
             (Value::Float(x), Value::Int(y)) => *x == (*y as f64),
             (Value::Float(x), Value::Float(y)) => x == y,
             (Value::String(x), Value::String(y)) => x.s == y.s,
-            (Value::Path(x), Value::Path(y)) => x == y,
+            (Value::Path(x), Value::Path(y)) => **x == **y,
             (Value::List(x), Value::List(y)) => {
                 if Shared::ptr_eq(x, y) {
                     return Ok(true);
@@ -1425,7 +1425,7 @@ impl Machine {
             (Value::Float(x), Value::Int(y)) => Ok(*x < (*y as f64)),
             (Value::Float(x), Value::Float(y)) => Ok(x < y),
             (Value::String(x), Value::String(y)) => Ok(x.s < y.s),
-            (Value::Path(x), Value::Path(y)) => Ok(x < y),
+            (Value::Path(x), Value::Path(y)) => Ok(**x < **y),
             (Value::List(x), Value::List(y)) => {
                 for (p, q) in x.iter().zip(y.iter()) {
                     if !self.equal(p, q, pos)? {
@@ -1498,8 +1498,8 @@ fn as_f64(v: &Value) -> f64 {
 fn identical_fn(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Lambda(x), Value::Lambda(y)) => Shared::ptr_eq(x, y),
-        (Value::PrimOp(x), Value::PrimOp(y)) => Rc::ptr_eq(x, y),
-        (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Rc::ptr_eq(x, y),
+        (Value::PrimOp(x), Value::PrimOp(y)) => Shared::ptr_eq(x, y),
+        (Value::PrimOpApp(x), Value::PrimOpApp(y)) => Shared::ptr_eq(x, y),
         _ => false,
     }
 }

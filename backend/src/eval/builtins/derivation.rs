@@ -16,7 +16,7 @@ pub const BUILTINS: &[Builtin] = &[
 
 /// The `derivation` function: `derivationStrict` wrapped so every output is a set.
 pub fn derivation_value() -> Value {
-    Value::PrimOp(Rc::new(PrimOp {
+    Value::PrimOp(Shared::new(PrimOp {
         name: "derivation",
         arity: 1,
         func: derivation,
@@ -74,7 +74,7 @@ fn derivation(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     };
     let select = |name: &str| {
         Thunk::apply(
-            Value::PrimOp(Rc::new(PrimOp {
+            Value::PrimOp(Shared::new(PrimOp {
                 name: "getAttr",
                 arity: 2,
                 func: get_attr_of,

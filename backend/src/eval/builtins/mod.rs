@@ -51,7 +51,7 @@ pub fn install(m: &mut Machine) {
     for table in tables {
         for bi in table {
             let short = bi.name.strip_prefix("__").unwrap_or(bi.name);
-            let op = Rc::new(PrimOp {
+            let op = super::value::Shared::new(PrimOp {
                 name: short,
                 arity: bi.arity,
                 func: bi.func,
@@ -130,7 +130,7 @@ pub fn mk_attrs(pairs: Vec<(&str, Value)>) -> Value {
 
 /// A string result without context.
 pub fn s(text: impl Into<String>) -> Value {
-    Value::String(Rc::new(NixString::plain(text)))
+    Value::String(super::value::Shared::new(NixString::plain(text)))
 }
 
 /// Forces `v` and calls it with `args` (for builtins taking callbacks).

@@ -1,7 +1,5 @@
 //! String built-ins.
 
-use std::rc::Rc;
-
 use super::{b, mk_attrs, s, Builtin};
 use crate::eval::error::{other_error, Result};
 use crate::eval::machine::Machine;
@@ -21,7 +19,7 @@ pub const BUILTINS: &[Builtin] = &[
 
 fn to_string(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let r = m.coerce_to_string(&a[0], true, false, pos)?;
-    Ok(Value::String(Rc::new(r)))
+    Ok(Value::String(crate::eval::value::Shared::new(r)))
 }
 
 /// Cuts bytes `start..start+len` out of a string, keeping whatever is valid UTF-8.
@@ -78,11 +76,11 @@ fn replace_strings(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
             pos,
         ));
     }
-    let mut pats: Vec<Rc<NixString>> = Vec::with_capacity(from.len());
+    let mut pats: Vec<crate::eval::value::Shared<NixString>> = Vec::with_capacity(from.len());
     for f in from.iter() {
         pats.push(m.expect_string(f, pos)?);
     }
-    let mut reps: Vec<Option<Rc<NixString>>> = vec![None; to.len()];
+    let mut reps: Vec<Option<crate::eval::value::Shared<NixString>>> = vec![None; to.len()];
     let subject = m.expect_string(&a[2], pos)?;
     let bytes = subject.s.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
