@@ -10,7 +10,6 @@ use super::ir::{Expr, LambdaDef};
 use super::source::Pos;
 
 /// A Nix value; `Thunk` is the only variant that is not in weak head normal form.
-#[derive(Clone)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -484,11 +483,40 @@ impl Value {
     }
 }
 
+impl Clone for Value {
+    /// Inline and branch-light: every shared variant has its count at the same place
+    /// (`SharedInner` is `repr(C)`), so cloning is one bump and a two-word copy rather
+    /// than an out-of-line call through a per-variant jump table.
+    #[inline]
+    fn clone(&self) -> Value {
+        let refs = match self {
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => None,
+            Value::String(s) => Some(s.refs()),
+            Value::Path(s) => Some(s.refs()),
+            Value::Attrs(s) => Some(s.refs()),
+            Value::List(s) => Some(s.refs()),
+            Value::Lambda(s) => Some(s.refs()),
+            Value::PrimOp(s) => Some(s.refs()),
+            Value::PrimOpApp(s) => Some(s.refs()),
+            Value::Thunk(s) => Some(s.refs()),
+        };
+        if let Some(refs) = refs {
+            Shared::<()>::bump(refs);
+        }
+        // SAFETY: the payload is either plain data or a `Shared` whose count was just
+        // raised for the new handle, so the bitwise copy is an owned clone.
+        unsafe { std::ptr::read(self) }
+    }
+}
+
 /// A reference-counted pointer with a one-word header: `Rc` without the weak count, which
 /// no value uses. Every shared value sits behind one; thunks are the most numerous
 /// allocation, and the word saved makes one 32 bytes instead of 40.
 pub struct Shared<T>(NonNull<SharedInner<T>>);
 
+// `repr(C)` keeps `refs` first for every `T`, so the count of any shared value is read
+// the same way (see `Value::clone`).
+#[repr(C)]
 struct SharedInner<T> {
     refs: Cell<usize>,
     value: T,
@@ -523,17 +551,31 @@ impl<T> Shared<T> {
         // SAFETY: the allocation lives as long as any handle.
         unsafe { self.0.as_ref() }
     }
-}
-
-impl<T> Clone for Shared<T> {
     #[inline]
-    fn clone(&self) -> Shared<T> {
-        let refs = &self.inner().refs;
+    fn refs(&self) -> &Cell<usize> {
+        &self.inner().refs
+    }
+    #[inline]
+    fn bump(refs: &Cell<usize>) {
         let n = refs
             .get()
             .checked_add(1)
             .unwrap_or_else(|| std::process::abort());
         refs.set(n);
+    }
+    /// Frees the value once its last handle is gone; out of line (as in `Rc`) so that
+    /// the common decrement stays small where drops are inlined.
+    #[inline(never)]
+    fn drop_slow(&mut self) {
+        // SAFETY: this was the last handle; the allocation came from `Box::new`.
+        unsafe { drop(Box::from_raw(self.0.as_ptr())) }
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    #[inline]
+    fn clone(&self) -> Shared<T> {
+        Shared::<T>::bump(self.refs());
         Shared(self.0)
     }
 }
@@ -541,12 +583,11 @@ impl<T> Clone for Shared<T> {
 impl<T> Drop for Shared<T> {
     #[inline]
     fn drop(&mut self) {
-        let refs = &self.inner().refs;
+        let refs = self.refs();
         let n = refs.get() - 1;
         refs.set(n);
         if n == 0 {
-            // SAFETY: this was the last handle; the allocation came from `Box::new`.
-            unsafe { drop(Box::from_raw(self.0.as_ptr())) }
+            self.drop_slow();
         }
     }
 }
