@@ -7,7 +7,7 @@ use crate::eval::error::{other_error, Result};
 use crate::eval::ir::Param;
 use crate::eval::machine::Machine;
 use crate::eval::source::Pos;
-use crate::eval::value::{Attr, Attrs, Thunk, Value};
+use crate::eval::value::{cmp_name, Attr, Attrs, Thunk, Value};
 
 pub const BUILTINS: &[Builtin] = &[
     b("__attrNames", 1, attr_names),
@@ -168,27 +168,31 @@ fn map_attrs(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
 
 fn zip_attrs_with(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
     let list = m.expect_list(&a[1], pos)?;
-    let mut groups: std::collections::BTreeMap<Rc<str>, Vec<Value>> = Default::default();
+    let mut sets = Vec::with_capacity(list.len());
     for x in list.iter() {
-        let set = m.expect_attrs(x, pos)?;
-        for e in &set.entries {
-            groups
-                .entry(e.name.clone())
-                .or_default()
-                .push(e.value.clone());
-        }
+        sets.push(m.expect_attrs(x, pos)?);
     }
+    // Every set is sorted by name already, so the stable sort only merges those runs
+    // (no tree of names), and keeps each name's values in list order.
+    let mut all: Vec<&Attr> = sets.iter().flat_map(|set| set.entries.iter()).collect();
+    all.sort_by(|x, y| cmp_name(&x.name, &y.name));
     let f = a[0].clone();
-    Ok(Value::attrs(Attrs {
-        entries: groups
-            .into_iter()
-            .map(|(name, vals)| Attr {
-                value: Thunk::apply2(f.clone(), s(&*name), Value::list(vals)),
-                name,
-                pos: Pos::NONE,
-            })
-            .collect(),
-    }))
+    let mut entries = Vec::new();
+    let mut rest = &all[..];
+    while let Some(first) = rest.first() {
+        let n = rest
+            .iter()
+            .take_while(|e| cmp_name(&e.name, &first.name).is_eq())
+            .count();
+        let vals = rest[..n].iter().map(|e| e.value.clone()).collect();
+        entries.push(Attr {
+            name: first.name.clone(),
+            value: Thunk::apply2(f.clone(), s(&*first.name), Value::list(vals)),
+            pos: Pos::NONE,
+        });
+        rest = &rest[n..];
+    }
+    Ok(Value::attrs(Attrs { entries }))
 }
 
 fn unsafe_get_attr_pos(m: &mut Machine, a: &[Value], pos: Pos) -> Result<Value> {
