@@ -69,6 +69,20 @@ pub struct State {
 }
 
 impl State {
+    /// The state of a server that has not been initialized yet.
+    pub fn new() -> Arc<Mutex<State>> {
+        Arc::new(Mutex::new(State {
+            db: RootDatabase::new(),
+            docs: HashMap::new(),
+            settings: ServerSettings::default(),
+            pull_configuration: false,
+            watch_registration: false,
+            last_tokens: HashMap::new(),
+            roots: Vec::new(),
+            next_result_id: 0,
+        }))
+    }
+
     /// A new result id for semantic tokens.
     pub fn next_result_id(&mut self) -> String {
         self.next_result_id += 1;
@@ -121,26 +135,17 @@ impl DiagnosticsQueue {
 }
 
 impl StrataServer {
-    /// Creates the server (tower-lsp calls this with the client handle).
-    pub fn new(client: Client, paths: apply::Paths) -> Self {
+    /// Creates the server (tower-lsp calls this with the client handle) around `state`,
+    /// which [`answer_directly`] shares.
+    pub fn new(client: Client, paths: apply::Paths, state: Arc<Mutex<State>>) -> Self {
         StrataServer {
             client,
-            state: Arc::new(Mutex::new(State {
-                db: RootDatabase::new(),
-                docs: HashMap::new(),
-                settings: ServerSettings::default(),
-                pull_configuration: false,
-                watch_registration: false,
-                last_tokens: HashMap::new(),
-                roots: Vec::new(),
-                next_result_id: 0,
-            })),
+            state,
             queue: Arc::new(DiagnosticsQueue::default()),
             jobs: Arc::new(Jobs::new(paths)),
         }
     }
 
-    /// `window/workDoneProgress/cancel`: stops the job that owns the token.
     pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
         self.jobs.cancel(&params.token);
     }
@@ -165,18 +170,7 @@ impl StrataServer {
 
     /// A snapshot of the database plus the document's context; errors if it is not open.
     pub fn snapshot(&self, uri: &Url) -> Result<(RootDatabase, DocContext)> {
-        let state = self.state.lock().unwrap();
-        let doc = state.docs.get(uri).ok_or_else(|| {
-            Error::invalid_params(format!(
-                "{uri} is not open (send textDocument/didOpen first)"
-            ))
-        })?;
-        let ctx = DocContext {
-            uri: uri.clone(),
-            file: doc.file,
-            map: doc.map.clone(),
-        };
-        Ok((state.db.clone(), ctx))
+        snapshot_of(&self.state, uri)
     }
 
     /// Runs a feature on a snapshot for one document.
@@ -355,6 +349,96 @@ impl StrataServer {
         }
         self.queue.push(uri);
     }
+}
+
+/// A snapshot of the database plus the document's context; errors if it is not open.
+fn snapshot_of(state: &Mutex<State>, uri: &Url) -> Result<(RootDatabase, DocContext)> {
+    let state = state.lock().unwrap();
+    let doc = state.docs.get(uri).ok_or_else(|| {
+        Error::invalid_params(format!(
+            "{uri} is not open (send textDocument/didOpen first)"
+        ))
+    })?;
+    let ctx = DocContext {
+        uri: uri.clone(),
+        file: doc.file,
+        map: doc.map.clone(),
+    };
+    Ok((state.db.clone(), ctx))
+}
+
+async fn document_symbol(
+    state: &Mutex<State>,
+    params: DocumentSymbolParams,
+) -> Result<Option<DocumentSymbolResponse>> {
+    let (db, ctx) = snapshot_of(state, &params.text_document.uri)?;
+    dispatch::on_snapshot("documentSymbol", db, move |db| {
+        handlers::document_symbols(db, &ctx)
+    })
+    .await?
+}
+
+/// The `params` of a JSON-RPC request.
+#[derive(serde::Deserialize)]
+struct RequestParams<P> {
+    params: P,
+}
+
+/// A JSON-RPC response, serialized field by field like tower-lsp's.
+#[derive(serde::Serialize)]
+struct Reply<'a, T> {
+    jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Error>,
+    id: &'a Value,
+}
+
+/// Answers the requests whose results can be large beside tower-lsp, serialized straight
+/// to JSON bytes (`None`: tower-lsp answers it).
+///
+/// tower-lsp first turns every result into a `serde_json::Value` tree, with a map of a few
+/// hundred bytes for each position: the symbols of a 4,700-line file took 5 MiB at once
+/// for 0.4 MB of JSON, the largest part of the server's peak memory in the `requests`
+/// benchmark. `$/cancelRequest` does not reach these (an edit still cancels them).
+pub fn answer_directly(
+    state: &Arc<Mutex<State>>,
+    method: &str,
+    id: &Value,
+    body: &[u8],
+) -> Option<super::transport::DirectAnswer> {
+    if method != "textDocument/documentSymbol" {
+        return None;
+    }
+    let parsed = serde_json::from_slice::<RequestParams<DocumentSymbolParams>>(body);
+    let (state, id) = (state.clone(), id.clone());
+    Some(Box::pin(async move {
+        let answer = match parsed {
+            Ok(request) => document_symbol(&state, request.params).await,
+            Err(err) => Err(Error::invalid_params(err.to_string())),
+        };
+        let (result, error) = match answer {
+            Ok(result) => (Some(result), None),
+            Err(err) => (None, Some(err)),
+        };
+        let reply = Reply {
+            jsonrpc: "2.0",
+            result,
+            error,
+            id: &id,
+        };
+        serde_json::to_vec(&reply).unwrap_or_else(|err| {
+            tracing::error!("documentSymbol answer not serializable: {err}");
+            let failed = Reply::<()> {
+                jsonrpc: "2.0",
+                result: None,
+                error: Some(Error::internal_error()),
+                id: &id,
+            };
+            serde_json::to_vec(&failed).unwrap_or_default()
+        })
+    }))
 }
 
 /// [`DiagnosticsQueue::pause`] at time `now`, given the times of the last two pushes.
@@ -731,12 +815,7 @@ impl LanguageServer for StrataServer {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        self.with_doc(
-            "documentSymbol",
-            &params.text_document.uri,
-            handlers::document_symbols,
-        )
-        .await
+        document_symbol(&self.state, params).await
     }
 
     async fn symbol(
@@ -919,5 +998,68 @@ mod tests {
         assert_eq!(pause_after(Some(t0), Some(last), last + ms(15)), None);
         // Nothing pushed yet.
         assert_eq!(pause_after(None, None, t0), None);
+    }
+
+    /// What [`answer_directly`] replies, parsed back.
+    fn direct(state: &Arc<Mutex<State>>, request: Value) -> Option<Value> {
+        let body = serde_json::to_vec(&request).unwrap();
+        let method = request["method"].as_str().unwrap();
+        let answer = answer_directly(state, method, &request["id"], &body)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        Some(serde_json::from_slice(&runtime.block_on(answer)).unwrap())
+    }
+
+    #[test]
+    fn document_symbols_are_answered_directly_as_json_rpc() {
+        let state = State::new();
+        let uri = Url::parse("file:///t/a.nix").unwrap();
+        {
+            let mut s = state.lock().unwrap();
+            let text = "{ a = 1; b = { c = 2; }; }".to_string();
+            let map = Arc::new(PositionMap::new(&text));
+            let file = s.db.set_file("/t/a.nix", text);
+            let doc = Document {
+                file,
+                version: 1,
+                map,
+            };
+            s.docs.insert(uri.clone(), doc);
+        }
+        let request = |id: Value, uri: &str| {
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/documentSymbol",
+                "params": {"textDocument": {"uri": uri}}})
+        };
+        let reply = direct(&state, request(7.into(), uri.as_str())).unwrap();
+        assert_eq!(reply["jsonrpc"], "2.0");
+        assert_eq!(reply["id"], 7);
+        assert!(reply.get("error").is_none(), "{reply}");
+        let names: Vec<&str> = reply["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(reply["result"][1]["children"][0]["name"], "c");
+        assert_eq!(
+            reply["result"][0]["range"],
+            serde_json::json!({"start": {"line": 0, "character": 2}, "end": {"line": 0, "character": 8}})
+        );
+
+        // A file never opened, and params that are not documentSymbol's: errors, same id.
+        let reply = direct(&state, request("x".into(), "file:///t/never.nix")).unwrap();
+        assert_eq!(reply["id"], "x");
+        assert_eq!(reply["error"]["code"], -32602, "{reply}");
+        assert!(reply.get("result").is_none());
+        let bad = serde_json::json!({"jsonrpc": "2.0", "id": 3,
+            "method": "textDocument/documentSymbol", "params": {"uri": 1}});
+        assert_eq!(direct(&state, bad).unwrap()["error"]["code"], -32602);
+
+        // Everything else is left to tower-lsp.
+        let hover = serde_json::json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover",
+            "params": {}});
+        assert!(direct(&state, hover).is_none());
     }
 }

@@ -1,6 +1,9 @@
 //! The stdio framing in front of tower-lsp. tower-lsp stops reading after one frame that
 //! is not JSON, and never returns while client handles live; this layer answers malformed
-//! frames itself (JSON-RPC parse error, id null), and ends the session on `exit` or EOF.
+//! frames itself (JSON-RPC parse error, id null), ends the session on `exit` or EOF, and
+//! hands the requests the server answers directly (large results) to it instead.
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -54,6 +57,19 @@ async fn read_frame<R: AsyncRead + Unpin>(
     Some(Ok(body))
 }
 
+/// A request's answer computed beside tower-lsp: the response's JSON bytes.
+pub type DirectAnswer = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<u8>> + Send>>;
+
+/// What the layer reads of each incoming message (the rest is checked to be JSON, not kept:
+/// a `didOpen` carries the whole file).
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(default)]
+    id: Option<Value>,
+}
+
 fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     out.extend_from_slice(body);
@@ -64,12 +80,14 @@ fn parse_error() -> Vec<u8> {
     frame(br#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error: the frame is not JSON"},"id":null}"#)
 }
 
-/// Runs the server behind the filtering layer until `exit` or end of input.
-pub async fn serve<I, O, F>(stdin: I, stdout: O, serve_lsp: F) -> Ending
+/// Runs the server behind the filtering layer until `exit` or end of input. `direct` is
+/// offered every request first (method, id, frame body); what it answers skips tower-lsp.
+pub async fn serve<I, O, F, D>(stdin: I, stdout: O, serve_lsp: F, direct: D) -> Ending
 where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
     F: FnOnce(tokio::io::DuplexStream, tokio::io::DuplexStream) -> tokio::task::JoinHandle<()>,
+    D: Fn(&str, &Value, &[u8]) -> Option<DirectAnswer>,
 {
     let (mut to_lsp, lsp_in) = tokio::io::duplex(1 << 20);
     let (lsp_out, from_lsp) = tokio::io::duplex(1 << 20);
@@ -105,12 +123,29 @@ where
             let _ = out_tx.send(parse_error());
             continue;
         };
-        let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-            tracing::warn!("answered a frame that is not JSON with a parse error");
-            let _ = out_tx.send(parse_error());
-            continue;
+        let envelope = match serde_json::from_slice::<Envelope>(&body) {
+            Ok(envelope) => envelope,
+            // Valid JSON that is not a message object: tower-lsp answers it.
+            Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() => Envelope {
+                method: None,
+                id: None,
+            },
+            Err(_) => {
+                tracing::warn!("answered a frame that is not JSON with a parse error");
+                let _ = out_tx.send(parse_error());
+                continue;
+            }
         };
-        let method = value.get("method").and_then(Value::as_str);
+        let method = envelope.method.as_deref();
+        if let (Some(m), Some(id)) = (method, &envelope.id) {
+            if let Some(answer) = direct(m, id, &body) {
+                let tx = out_tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(frame(&answer.await));
+                });
+                continue;
+            }
+        }
         if method == Some("shutdown") {
             shutdown_seen = true;
         }
