@@ -367,15 +367,73 @@ fn snapshot_of(state: &Mutex<State>, uri: &Url) -> Result<(RootDatabase, DocCont
     Ok((state.db.clone(), ctx))
 }
 
+/// Runs a feature on a snapshot for one document (what [`StrataServer::with_doc`] does).
+async fn on_doc<T, F>(state: &Mutex<State>, what: &'static str, uri: &Url, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&RootDatabase, &DocContext) -> Result<T> + Send + 'static,
+{
+    let (db, ctx) = snapshot_of(state, uri)?;
+    dispatch::on_snapshot(what, db, move |db| f(db, &ctx)).await?
+}
+
 async fn document_symbol(
     state: &Mutex<State>,
     params: DocumentSymbolParams,
 ) -> Result<Option<DocumentSymbolResponse>> {
-    let (db, ctx) = snapshot_of(state, &params.text_document.uri)?;
-    dispatch::on_snapshot("documentSymbol", db, move |db| {
-        handlers::document_symbols(db, &ctx)
+    let uri = &params.text_document.uri;
+    on_doc(state, "documentSymbol", uri, handlers::document_symbols).await
+}
+
+async fn completion(
+    state: &Mutex<State>,
+    params: CompletionParams,
+) -> Result<Option<CompletionResponse>> {
+    let pos = params.text_document_position;
+    on_doc(
+        state,
+        "completion",
+        &pos.text_document.uri,
+        move |db, ctx| handlers::completion(db, ctx, pos.position),
+    )
+    .await
+}
+
+async fn hover(state: &Mutex<State>, params: HoverParams) -> Result<Option<Hover>> {
+    let pos = params.text_document_position_params;
+    on_doc(state, "hover", &pos.text_document.uri, move |db, ctx| {
+        handlers::hover(db, ctx, pos.position)
     })
-    .await?
+    .await
+}
+
+async fn goto_definition(
+    state: &Mutex<State>,
+    params: GotoDefinitionParams,
+) -> Result<Option<GotoDefinitionResponse>> {
+    let pos = params.text_document_position_params;
+    on_doc(
+        state,
+        "definition",
+        &pos.text_document.uri,
+        move |db, ctx| handlers::goto_definition(db, ctx, pos.position),
+    )
+    .await
+}
+
+async fn references(
+    state: &Mutex<State>,
+    params: ReferenceParams,
+) -> Result<Option<Vec<Location>>> {
+    let pos = params.text_document_position;
+    let include_decl = params.context.include_declaration;
+    on_doc(
+        state,
+        "references",
+        &pos.text_document.uri,
+        move |db, ctx| handlers::references(db, ctx, pos.position, include_decl),
+    )
+    .await
 }
 
 /// The `params` of a JSON-RPC request.
@@ -395,27 +453,63 @@ struct Reply<'a, T> {
     id: &'a Value,
 }
 
-/// Answers the requests whose results can be large beside tower-lsp, serialized straight
-/// to JSON bytes (`None`: tower-lsp answers it).
+/// Answers the requests that are frequent or whose results can be large beside tower-lsp,
+/// serialized straight to JSON bytes (`None`: tower-lsp answers it).
 ///
 /// tower-lsp first turns every result into a `serde_json::Value` tree, with a map of a few
 /// hundred bytes for each position: the symbols of a 4,700-line file took 5 MiB at once
 /// for 0.4 MB of JSON, the largest part of the server's peak memory in the `requests`
-/// benchmark. `$/cancelRequest` does not reach these (an edit still cancels them).
+/// benchmark. The stdio layer honours `$/cancelRequest` for these (and an edit cancels
+/// them, as it does every request on an older snapshot).
 pub fn answer_directly(
     state: &Arc<Mutex<State>>,
     method: &str,
     id: &Value,
     body: &[u8],
 ) -> Option<super::transport::DirectAnswer> {
-    if method != "textDocument/documentSymbol" {
-        return None;
-    }
-    let parsed = serde_json::from_slice::<RequestParams<DocumentSymbolParams>>(body);
-    let (state, id) = (state.clone(), id.clone());
-    Some(Box::pin(async move {
+    let state = state.clone();
+    Some(match method {
+        "textDocument/documentSymbol" => reply(id, body, move |p| async move {
+            document_symbol(&state, p).await
+        }),
+        "textDocument/completion" => {
+            reply(
+                id,
+                body,
+                move |p| async move { completion(&state, p).await },
+            )
+        }
+        "textDocument/hover" => reply(id, body, move |p| async move { hover(&state, p).await }),
+        "textDocument/definition" => reply(id, body, move |p| async move {
+            goto_definition(&state, p).await
+        }),
+        "textDocument/references" => {
+            reply(
+                id,
+                body,
+                move |p| async move { references(&state, p).await },
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// The response to request `id` (frame `body`): `answer` applied to its params.
+fn reply<P, R, Fut>(
+    id: &Value,
+    body: &[u8],
+    answer: impl FnOnce(P) -> Fut + Send + 'static,
+) -> super::transport::DirectAnswer
+where
+    P: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize,
+    Fut: std::future::Future<Output = Result<R>> + Send + 'static,
+{
+    let parsed = serde_json::from_slice::<RequestParams<P>>(body);
+    let id = id.clone();
+    Box::pin(async move {
         let answer = match parsed {
-            Ok(request) => document_symbol(&state, request.params).await,
+            Ok(request) => answer(request.params).await,
             Err(err) => Err(Error::invalid_params(err.to_string())),
         };
         let (result, error) = match answer {
@@ -429,7 +523,7 @@ pub fn answer_directly(
             id: &id,
         };
         serde_json::to_vec(&reply).unwrap_or_else(|err| {
-            tracing::error!("documentSymbol answer not serializable: {err}");
+            tracing::error!("answer to request {id} not serializable: {err}");
             let failed = Reply::<()> {
                 jsonrpc: "2.0",
                 result: None,
@@ -438,7 +532,7 @@ pub fn answer_directly(
             };
             serde_json::to_vec(&failed).unwrap_or_default()
         })
-    }))
+    })
 }
 
 /// [`DiagnosticsQueue::pause`] at time `now`, given the times of the last two pushes.
@@ -742,39 +836,22 @@ impl LanguageServer for StrataServer {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let pos = params.text_document_position;
-        self.with_doc("completion", &pos.text_document.uri, move |db, ctx| {
-            handlers::completion(db, ctx, pos.position)
-        })
-        .await
+        completion(&self.state, params).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let pos = params.text_document_position_params;
-        self.with_doc("hover", &pos.text_document.uri, move |db, ctx| {
-            handlers::hover(db, ctx, pos.position)
-        })
-        .await
+        hover(&self.state, params).await
     }
 
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let pos = params.text_document_position_params;
-        self.with_doc("definition", &pos.text_document.uri, move |db, ctx| {
-            handlers::goto_definition(db, ctx, pos.position)
-        })
-        .await
+        goto_definition(&self.state, params).await
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        let pos = params.text_document_position;
-        let include_decl = params.context.include_declaration;
-        self.with_doc("references", &pos.text_document.uri, move |db, ctx| {
-            handlers::references(db, ctx, pos.position, include_decl)
-        })
-        .await
+        references(&self.state, params).await
     }
 
     async fn prepare_rename(
@@ -1058,8 +1135,28 @@ mod tests {
         assert_eq!(direct(&state, bad).unwrap()["error"]["code"], -32602);
 
         // Everything else is left to tower-lsp.
-        let hover = serde_json::json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover",
+        let rename = serde_json::json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/rename",
             "params": {}});
-        assert!(direct(&state, hover).is_none());
+        assert!(direct(&state, rename).is_none());
+        // The other direct requests answer with the same handlers as through tower-lsp.
+        let at = |method: &str| {
+            let mut request = serde_json::json!({"jsonrpc": "2.0", "id": 5, "method": method,
+                "params": {"textDocument": {"uri": uri.as_str()},
+                    "position": {"line": 0, "character": 16}}});
+            if method == "textDocument/references" {
+                request["params"]["context"] = serde_json::json!({"includeDeclaration": true});
+            }
+            request
+        };
+        let completion = direct(&state, at("textDocument/completion")).unwrap();
+        assert_eq!(completion["id"], 5);
+        assert!(completion.get("result").is_some(), "{completion}");
+        let hover = direct(&state, at("textDocument/hover")).unwrap();
+        assert_eq!(hover["id"], 5);
+        assert!(hover.get("result").is_some(), "{hover}");
+        let references = direct(&state, at("textDocument/references")).unwrap();
+        assert_eq!(references["result"][0]["range"]["start"]["character"], 15);
+        let definition = direct(&state, at("textDocument/definition")).unwrap();
+        assert!(definition.get("result").is_some(), "{definition}");
     }
 }
