@@ -22,6 +22,8 @@ pub(crate) const ANALYSIS_STACK_BYTES: usize = 512 << 20;
 
 /// Runs the server on stdin/stdout until the client sends `exit`.
 pub fn run_stdio(paths: apply::Paths) -> anyhow::Result<ExitCode> {
+    // One worker: the async side only moves messages (analysis runs on threads of its own),
+    // and each further thread kept allocator pages of its own (about 0.5 MiB).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_stack_size(ANALYSIS_STACK_BYTES)

@@ -458,7 +458,7 @@ struct Reply<'a, T> {
 ///
 /// tower-lsp first turns every result into a `serde_json::Value` tree, with a map of a few
 /// hundred bytes for each position: the symbols of a 4,700-line file took 5 MiB at once
-/// for 0.4 MB of JSON, the largest part of the server's peak memory in the `requests`
+/// for 0.5 MB of JSON, the largest part of the server's peak memory in the `requests`
 /// benchmark. The stdio layer honours `$/cancelRequest` for these (and an edit cancels
 /// them, as it does every request on an older snapshot).
 pub fn answer_directly(
