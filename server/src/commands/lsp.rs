@@ -28,7 +28,7 @@ pub fn run(_args: LspArgs, global: &crate::cli::GlobalArgs) -> anyhow::Result<Ex
 /// constructor ordered before mimalloc's (priority 101) and before Rust's runtime setup.
 /// It reads `argv` without allocating; any argument spelled `lsp` counts (a batch command
 /// given such an argument only loses huge pages, never correctness).
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[used]
 #[link_section = ".init_array.00090"]
 static DISABLE_THP_BEFORE_ALLOCATOR: extern "C" fn(
@@ -37,7 +37,7 @@ static DISABLE_THP_BEFORE_ALLOCATOR: extern "C" fn(
     *const *const libc::c_char,
 ) = disable_thp_for_server;
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 extern "C" fn disable_thp_for_server(
     argc: libc::c_int,
     argv: *const *const libc::c_char,
@@ -47,7 +47,7 @@ extern "C" fn disable_thp_for_server(
         return;
     }
     for i in 1..usize::try_from(argc).unwrap_or(0) {
-        // SAFETY: glibc passes constructors the process's argc/argv: `argc` valid pointers
+        // SAFETY: glibc (not every libc) passes constructors argc/argv: `argc` valid pointers
         // to NUL-terminated strings.
         let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
         if arg.to_bytes() == b"lsp" {
