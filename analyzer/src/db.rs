@@ -340,9 +340,10 @@ pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
 }
 
 /// Files at least this long are lowered binding by binding (see [`module_with_source_map`]).
-/// Below it, lowering the whole file takes well under a millisecond, and keeping each
-/// value's fragment beside the module would double the memory of the lowered code.
-pub const LOWER_BY_BINDING_MIN_BYTES: usize = 64 * 1024;
+/// Below it, lowering the whole file takes a few milliseconds at most, and keeping each
+/// value's fragment beside the module would double the memory of the lowered code (nixpkgs'
+/// `lib/modules.nix`, 78 KB, was the language server's largest memo at 64 KiB).
+pub const LOWER_BY_BINDING_MIN_BYTES: usize = 256 * 1024;
 
 /// The lowered module together with its source map. In files of at least
 /// [`LOWER_BY_BINDING_MIN_BYTES`], binding values come from [`lower_binding`], so an edit
@@ -620,19 +621,19 @@ mod tests {
     #[test]
     fn editing_one_binding_of_a_big_set_relowers_only_that_binding() {
         let (mut db, log) = RootDatabase::with_event_log();
-        let bindings: String = (0..6000).map(|i| format!("  p{i} = f {i};\n")).collect();
+        let bindings: String = (0..16000).map(|i| format!("  p{i} = f {i};\n")).collect();
         let text = format!("{{ f }}:\n{{\n{bindings}}}\n");
         assert!(text.len() >= LOWER_BY_BINDING_MIN_BYTES);
         let a = db.set_file("/w/a.nix", text.clone());
         run_all(&db, &[a]);
-        assert_eq!(lowered_values(&log), 6000);
+        assert_eq!(lowered_values(&log), 16000);
         // Typing in one value (which moves every binding after it).
-        let edited = text.replace("p7 = f 7;", "p7 = f 7000;");
+        let edited = text.replace("p7 = f 7;", "p7 = f 70000;");
         db.set_file("/w/a.nix", edited.clone());
         let diags = diagnostics(&db, a);
         assert_eq!(lowered_values(&log), 1);
         // A new undefined name in that value is found; the module equals a full lowering.
-        db.set_file("/w/a.nix", edited.replace("p7 = f 7000;", "p7 = g 7000;"));
+        db.set_file("/w/a.nix", edited.replace("p7 = f 70000;", "p7 = g 70000;"));
         let after = diagnostics(&db, a);
         assert_eq!(lowered_values(&log), 1);
         assert_eq!(diags.len() + 1, after.len(), "{after:?}");

@@ -22,18 +22,22 @@ pub(crate) const ANALYSIS_STACK_BYTES: usize = 512 << 20;
 
 /// Runs the server on stdin/stdout until the client sends `exit`.
 pub fn run_stdio(paths: apply::Paths) -> anyhow::Result<ExitCode> {
+    // One worker: the async side only moves messages (analysis runs on threads of its own),
+    // and each further thread kept allocator pages of its own (about 0.5 MiB).
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .thread_stack_size(ANALYSIS_STACK_BYTES)
         .enable_all()
         .build()?;
+    let state = server::State::new();
+    let direct_state = state.clone();
     let ending = runtime.block_on(transport::serve(
         tokio::io::stdin(),
         tokio::io::stdout(),
         |input, output| {
             let paths = paths.clone();
             let (service, socket) = tower_lsp::LspService::build(move |client| {
-                server::StrataServer::new(client, paths)
+                server::StrataServer::new(client, paths, state)
             })
             .custom_method(
                 "window/workDoneProgress/cancel",
@@ -42,6 +46,7 @@ pub fn run_stdio(paths: apply::Paths) -> anyhow::Result<ExitCode> {
             .finish();
             tokio::spawn(tower_lsp::Server::new(input, output, socket).serve(service))
         },
+        move |method, id, body| server::answer_directly(&direct_state, method, id, body),
     ));
     // Blocking analysis threads may still be unwinding from cancellation; don't wait.
     runtime.shutdown_background();

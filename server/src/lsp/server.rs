@@ -69,6 +69,20 @@ pub struct State {
 }
 
 impl State {
+    /// The state of a server that has not been initialized yet.
+    pub fn new() -> Arc<Mutex<State>> {
+        Arc::new(Mutex::new(State {
+            db: RootDatabase::new(),
+            docs: HashMap::new(),
+            settings: ServerSettings::default(),
+            pull_configuration: false,
+            watch_registration: false,
+            last_tokens: HashMap::new(),
+            roots: Vec::new(),
+            next_result_id: 0,
+        }))
+    }
+
     /// A new result id for semantic tokens.
     pub fn next_result_id(&mut self) -> String {
         self.next_result_id += 1;
@@ -121,26 +135,17 @@ impl DiagnosticsQueue {
 }
 
 impl StrataServer {
-    /// Creates the server (tower-lsp calls this with the client handle).
-    pub fn new(client: Client, paths: apply::Paths) -> Self {
+    /// Creates the server (tower-lsp calls this with the client handle) around `state`,
+    /// which [`answer_directly`] shares.
+    pub fn new(client: Client, paths: apply::Paths, state: Arc<Mutex<State>>) -> Self {
         StrataServer {
             client,
-            state: Arc::new(Mutex::new(State {
-                db: RootDatabase::new(),
-                docs: HashMap::new(),
-                settings: ServerSettings::default(),
-                pull_configuration: false,
-                watch_registration: false,
-                last_tokens: HashMap::new(),
-                roots: Vec::new(),
-                next_result_id: 0,
-            })),
+            state,
             queue: Arc::new(DiagnosticsQueue::default()),
             jobs: Arc::new(Jobs::new(paths)),
         }
     }
 
-    /// `window/workDoneProgress/cancel`: stops the job that owns the token.
     pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
         self.jobs.cancel(&params.token);
     }
@@ -165,18 +170,7 @@ impl StrataServer {
 
     /// A snapshot of the database plus the document's context; errors if it is not open.
     pub fn snapshot(&self, uri: &Url) -> Result<(RootDatabase, DocContext)> {
-        let state = self.state.lock().unwrap();
-        let doc = state.docs.get(uri).ok_or_else(|| {
-            Error::invalid_params(format!(
-                "{uri} is not open (send textDocument/didOpen first)"
-            ))
-        })?;
-        let ctx = DocContext {
-            uri: uri.clone(),
-            file: doc.file,
-            map: doc.map.clone(),
-        };
-        Ok((state.db.clone(), ctx))
+        snapshot_of(&self.state, uri)
     }
 
     /// Runs a feature on a snapshot for one document.
@@ -355,6 +349,190 @@ impl StrataServer {
         }
         self.queue.push(uri);
     }
+}
+
+/// A snapshot of the database plus the document's context; errors if it is not open.
+fn snapshot_of(state: &Mutex<State>, uri: &Url) -> Result<(RootDatabase, DocContext)> {
+    let state = state.lock().unwrap();
+    let doc = state.docs.get(uri).ok_or_else(|| {
+        Error::invalid_params(format!(
+            "{uri} is not open (send textDocument/didOpen first)"
+        ))
+    })?;
+    let ctx = DocContext {
+        uri: uri.clone(),
+        file: doc.file,
+        map: doc.map.clone(),
+    };
+    Ok((state.db.clone(), ctx))
+}
+
+/// Runs a feature on a snapshot for one document (what [`StrataServer::with_doc`] does).
+async fn on_doc<T, F>(state: &Mutex<State>, what: &'static str, uri: &Url, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&RootDatabase, &DocContext) -> Result<T> + Send + 'static,
+{
+    let (db, ctx) = snapshot_of(state, uri)?;
+    dispatch::on_snapshot(what, db, move |db| f(db, &ctx)).await?
+}
+
+async fn document_symbol(
+    state: &Mutex<State>,
+    params: DocumentSymbolParams,
+) -> Result<Option<DocumentSymbolResponse>> {
+    let uri = &params.text_document.uri;
+    on_doc(state, "documentSymbol", uri, handlers::document_symbols).await
+}
+
+async fn completion(
+    state: &Mutex<State>,
+    params: CompletionParams,
+) -> Result<Option<CompletionResponse>> {
+    let pos = params.text_document_position;
+    on_doc(
+        state,
+        "completion",
+        &pos.text_document.uri,
+        move |db, ctx| handlers::completion(db, ctx, pos.position),
+    )
+    .await
+}
+
+async fn hover(state: &Mutex<State>, params: HoverParams) -> Result<Option<Hover>> {
+    let pos = params.text_document_position_params;
+    on_doc(state, "hover", &pos.text_document.uri, move |db, ctx| {
+        handlers::hover(db, ctx, pos.position)
+    })
+    .await
+}
+
+async fn goto_definition(
+    state: &Mutex<State>,
+    params: GotoDefinitionParams,
+) -> Result<Option<GotoDefinitionResponse>> {
+    let pos = params.text_document_position_params;
+    on_doc(
+        state,
+        "definition",
+        &pos.text_document.uri,
+        move |db, ctx| handlers::goto_definition(db, ctx, pos.position),
+    )
+    .await
+}
+
+async fn references(
+    state: &Mutex<State>,
+    params: ReferenceParams,
+) -> Result<Option<Vec<Location>>> {
+    let pos = params.text_document_position;
+    let include_decl = params.context.include_declaration;
+    on_doc(
+        state,
+        "references",
+        &pos.text_document.uri,
+        move |db, ctx| handlers::references(db, ctx, pos.position, include_decl),
+    )
+    .await
+}
+
+/// The `params` of a JSON-RPC request.
+#[derive(serde::Deserialize)]
+struct RequestParams<P> {
+    params: P,
+}
+
+/// A JSON-RPC response, serialized field by field like tower-lsp's.
+#[derive(serde::Serialize)]
+struct Reply<'a, T> {
+    jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Error>,
+    id: &'a Value,
+}
+
+/// Answers the requests that are frequent or whose results can be large beside tower-lsp,
+/// serialized straight to JSON bytes (`None`: tower-lsp answers it).
+///
+/// tower-lsp first turns every result into a `serde_json::Value` tree, with a map of a few
+/// hundred bytes for each position: the symbols of a 4,700-line file took 5 MiB at once
+/// for 0.5 MB of JSON, the largest part of the server's peak memory in the `requests`
+/// benchmark. The stdio layer honours `$/cancelRequest` for these (and an edit cancels
+/// them, as it does every request on an older snapshot).
+pub fn answer_directly(
+    state: &Arc<Mutex<State>>,
+    method: &str,
+    id: &Value,
+    body: &[u8],
+) -> Option<super::transport::DirectAnswer> {
+    let state = state.clone();
+    Some(match method {
+        "textDocument/documentSymbol" => reply(id, body, move |p| async move {
+            document_symbol(&state, p).await
+        }),
+        "textDocument/completion" => {
+            reply(
+                id,
+                body,
+                move |p| async move { completion(&state, p).await },
+            )
+        }
+        "textDocument/hover" => reply(id, body, move |p| async move { hover(&state, p).await }),
+        "textDocument/definition" => reply(id, body, move |p| async move {
+            goto_definition(&state, p).await
+        }),
+        "textDocument/references" => {
+            reply(
+                id,
+                body,
+                move |p| async move { references(&state, p).await },
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// The response to request `id` (frame `body`): `answer` applied to its params.
+fn reply<P, R, Fut>(
+    id: &Value,
+    body: &[u8],
+    answer: impl FnOnce(P) -> Fut + Send + 'static,
+) -> super::transport::DirectAnswer
+where
+    P: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize,
+    Fut: std::future::Future<Output = Result<R>> + Send + 'static,
+{
+    let parsed = serde_json::from_slice::<RequestParams<P>>(body);
+    let id = id.clone();
+    Box::pin(async move {
+        let answer = match parsed {
+            Ok(request) => answer(request.params).await,
+            Err(err) => Err(Error::invalid_params(err.to_string())),
+        };
+        let (result, error) = match answer {
+            Ok(result) => (Some(result), None),
+            Err(err) => (None, Some(err)),
+        };
+        let reply = Reply {
+            jsonrpc: "2.0",
+            result,
+            error,
+            id: &id,
+        };
+        serde_json::to_vec(&reply).unwrap_or_else(|err| {
+            tracing::error!("answer to request {id} not serializable: {err}");
+            let failed = Reply::<()> {
+                jsonrpc: "2.0",
+                result: None,
+                error: Some(Error::internal_error()),
+                id: &id,
+            };
+            serde_json::to_vec(&failed).unwrap_or_default()
+        })
+    })
 }
 
 /// [`DiagnosticsQueue::pause`] at time `now`, given the times of the last two pushes.
@@ -658,39 +836,22 @@ impl LanguageServer for StrataServer {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let pos = params.text_document_position;
-        self.with_doc("completion", &pos.text_document.uri, move |db, ctx| {
-            handlers::completion(db, ctx, pos.position)
-        })
-        .await
+        completion(&self.state, params).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let pos = params.text_document_position_params;
-        self.with_doc("hover", &pos.text_document.uri, move |db, ctx| {
-            handlers::hover(db, ctx, pos.position)
-        })
-        .await
+        hover(&self.state, params).await
     }
 
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let pos = params.text_document_position_params;
-        self.with_doc("definition", &pos.text_document.uri, move |db, ctx| {
-            handlers::goto_definition(db, ctx, pos.position)
-        })
-        .await
+        goto_definition(&self.state, params).await
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        let pos = params.text_document_position;
-        let include_decl = params.context.include_declaration;
-        self.with_doc("references", &pos.text_document.uri, move |db, ctx| {
-            handlers::references(db, ctx, pos.position, include_decl)
-        })
-        .await
+        references(&self.state, params).await
     }
 
     async fn prepare_rename(
@@ -731,12 +892,7 @@ impl LanguageServer for StrataServer {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        self.with_doc(
-            "documentSymbol",
-            &params.text_document.uri,
-            handlers::document_symbols,
-        )
-        .await
+        document_symbol(&self.state, params).await
     }
 
     async fn symbol(
@@ -919,5 +1075,88 @@ mod tests {
         assert_eq!(pause_after(Some(t0), Some(last), last + ms(15)), None);
         // Nothing pushed yet.
         assert_eq!(pause_after(None, None, t0), None);
+    }
+
+    /// What [`answer_directly`] replies, parsed back.
+    fn direct(state: &Arc<Mutex<State>>, request: Value) -> Option<Value> {
+        let body = serde_json::to_vec(&request).unwrap();
+        let method = request["method"].as_str().unwrap();
+        let answer = answer_directly(state, method, &request["id"], &body)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        Some(serde_json::from_slice(&runtime.block_on(answer)).unwrap())
+    }
+
+    #[test]
+    fn document_symbols_are_answered_directly_as_json_rpc() {
+        let state = State::new();
+        let uri = Url::parse("file:///t/a.nix").unwrap();
+        {
+            let mut s = state.lock().unwrap();
+            let text = "{ a = 1; b = { c = 2; }; }".to_string();
+            let map = Arc::new(PositionMap::new(&text));
+            let file = s.db.set_file("/t/a.nix", text);
+            let doc = Document {
+                file,
+                version: 1,
+                map,
+            };
+            s.docs.insert(uri.clone(), doc);
+        }
+        let request = |id: Value, uri: &str| {
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/documentSymbol",
+                "params": {"textDocument": {"uri": uri}}})
+        };
+        let reply = direct(&state, request(7.into(), uri.as_str())).unwrap();
+        assert_eq!(reply["jsonrpc"], "2.0");
+        assert_eq!(reply["id"], 7);
+        assert!(reply.get("error").is_none(), "{reply}");
+        let names: Vec<&str> = reply["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(reply["result"][1]["children"][0]["name"], "c");
+        assert_eq!(
+            reply["result"][0]["range"],
+            serde_json::json!({"start": {"line": 0, "character": 2}, "end": {"line": 0, "character": 8}})
+        );
+
+        // A file never opened, and params that are not documentSymbol's: errors, same id.
+        let reply = direct(&state, request("x".into(), "file:///t/never.nix")).unwrap();
+        assert_eq!(reply["id"], "x");
+        assert_eq!(reply["error"]["code"], -32602, "{reply}");
+        assert!(reply.get("result").is_none());
+        let bad = serde_json::json!({"jsonrpc": "2.0", "id": 3,
+            "method": "textDocument/documentSymbol", "params": {"uri": 1}});
+        assert_eq!(direct(&state, bad).unwrap()["error"]["code"], -32602);
+
+        // Everything else is left to tower-lsp.
+        let rename = serde_json::json!({"jsonrpc": "2.0", "id": 4, "method": "textDocument/rename",
+            "params": {}});
+        assert!(direct(&state, rename).is_none());
+        // The other direct requests answer with the same handlers as through tower-lsp.
+        let at = |method: &str| {
+            let mut request = serde_json::json!({"jsonrpc": "2.0", "id": 5, "method": method,
+                "params": {"textDocument": {"uri": uri.as_str()},
+                    "position": {"line": 0, "character": 16}}});
+            if method == "textDocument/references" {
+                request["params"]["context"] = serde_json::json!({"includeDeclaration": true});
+            }
+            request
+        };
+        let completion = direct(&state, at("textDocument/completion")).unwrap();
+        assert_eq!(completion["id"], 5);
+        assert!(completion.get("result").is_some(), "{completion}");
+        let hover = direct(&state, at("textDocument/hover")).unwrap();
+        assert_eq!(hover["id"], 5);
+        assert!(hover.get("result").is_some(), "{hover}");
+        let references = direct(&state, at("textDocument/references")).unwrap();
+        assert_eq!(references["result"][0]["range"]["start"]["character"], 15);
+        let definition = direct(&state, at("textDocument/definition")).unwrap();
+        assert!(definition.get("result").is_some(), "{definition}");
     }
 }
