@@ -277,3 +277,55 @@ fn malformed_input_is_answered_and_survived() {
     assert!(hover.is_object());
     c.shutdown();
 }
+
+/// Requests the server answers beside tower-lsp (symbols, completion, hover, ...) see every
+/// edit the client sent before them, even when the request arrives while a large edit is
+/// still being read.
+#[test]
+fn requests_sent_right_after_edits_see_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.nix");
+    let mut c = start(dir.path());
+    let uri = url(&path);
+    // A long comment makes each whole-text change a large message.
+    let text = |i: usize| format!("{{ a{i} = 1; }}\n# {}\n", "x".repeat(400_000));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "nix", "version": 1, "text": text(0)}}),
+    );
+    for i in 1..=10 {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": i + 1},
+                "contentChanges": [{"text": text(i)}]}),
+        );
+        let symbols = c.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        assert_eq!(
+            symbols[0]["name"],
+            format!("a{i}"),
+            "after edit {i}: {symbols}"
+        );
+        let hover = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 3}}),
+        );
+        assert!(
+            hover.to_string().contains(&format!("a{i}")),
+            "after edit {i}: {hover}"
+        );
+    }
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let error = request_error(
+        &mut c,
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(error["code"], -32602, "{error}");
+    c.shutdown();
+}

@@ -336,19 +336,82 @@ impl StrataServer {
             self.client.publish_diagnostics(uri, diags, None).await;
         }
     }
+}
 
-    fn open_or_change(&self, uri: Url, version: i32, text: String) {
-        let path = uri_to_path(&uri);
-        let map = Arc::new(PositionMap::new(&text));
-        {
-            let mut state = self.state.lock().unwrap();
-            let file = state.db.set_file(&path, text);
-            state
-                .docs
-                .insert(uri.clone(), Document { file, version, map });
-        }
-        self.queue.push(uri);
+/// Applies a document notification to the state at once, in the order the client sent it:
+/// the stdio layer calls this before it hands the message on, because it answers some
+/// requests itself ([`answer_directly`]) and those must see every edit sent before them.
+/// tower-lsp's handlers then only react (diagnostics, flake locks). Malformed params
+/// change nothing here; tower-lsp reports them.
+pub fn apply_document_notification(state: &Mutex<State>, method: &str, body: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Notification<P> {
+        params: P,
     }
+    fn params<P: serde::de::DeserializeOwned>(body: &[u8]) -> Option<P> {
+        serde_json::from_slice::<Notification<P>>(body)
+            .ok()
+            .map(|n| n.params)
+    }
+    match method {
+        "textDocument/didOpen" => {
+            if let Some(p) = params::<DidOpenTextDocumentParams>(body) {
+                let doc = p.text_document;
+                open_document(state, doc.uri, doc.version, doc.text);
+            }
+        }
+        "textDocument/didChange" => {
+            if let Some(p) = params::<DidChangeTextDocumentParams>(body) {
+                change_document(state, p);
+            }
+        }
+        "textDocument/didClose" => {
+            if let Some(p) = params::<DidCloseTextDocumentParams>(body) {
+                state.lock().unwrap().docs.remove(&p.text_document.uri);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Sets an opened document's text.
+fn open_document(state: &Mutex<State>, uri: Url, version: i32, text: String) {
+    let path = uri_to_path(&uri);
+    let map = Arc::new(PositionMap::new(&text));
+    let mut state = state.lock().unwrap();
+    let file = state.db.set_file(&path, text);
+    state.docs.insert(uri, Document { file, version, map });
+}
+
+/// Applies a didChange's edits to an open document's text.
+fn change_document(state: &Mutex<State>, params: DidChangeTextDocumentParams) {
+    let uri = params.text_document.uri;
+    let mut state = state.lock().unwrap();
+    let Some(doc) = state.docs.get(&uri).cloned() else {
+        tracing::warn!("didChange for {uri}, which is not open");
+        return;
+    };
+    let mut text = doc.file.text(&state.db).clone();
+    let mut map = doc.map.clone();
+    for change in params.content_changes {
+        match change.range {
+            Some(range) => match map.text_range(&text, range) {
+                Some(r) => {
+                    text.replace_range(usize::from(r.start())..usize::from(r.end()), &change.text);
+                }
+                None => {
+                    tracing::warn!("didChange range {range:?} is outside {uri}");
+                    continue;
+                }
+            },
+            None => text = change.text,
+        }
+        map = Arc::new(PositionMap::new(&text));
+    }
+    let path = uri_to_path(&uri);
+    let file = state.db.set_file(&path, text);
+    let version = params.text_document.version;
+    state.docs.insert(uri, Document { file, version, map });
 }
 
 /// A snapshot of the database plus the document's context; errors if it is not open.
@@ -461,12 +524,17 @@ struct Reply<'a, T> {
 /// for 0.5 MB of JSON, the largest part of the server's peak memory in the `requests`
 /// benchmark. The stdio layer honours `$/cancelRequest` for these (and an edit cancels
 /// them, as it does every request on an older snapshot).
+/// Document notifications (`id` is `None`) are applied here, in order, and handed on.
 pub fn answer_directly(
     state: &Arc<Mutex<State>>,
     method: &str,
-    id: &Value,
+    id: Option<&Value>,
     body: &[u8],
 ) -> Option<super::transport::DirectAnswer> {
+    let Some(id) = id else {
+        apply_document_notification(state, method, body);
+        return None;
+    };
     let state = state.clone();
     Some(match method {
         "textDocument/documentSymbol" => reply(id, body, move |p| async move {
@@ -754,10 +822,12 @@ impl LanguageServer for StrataServer {
         Ok(())
     }
 
+    // The stdio layer has applied didOpen/didChange/didClose already
+    // ([`apply_document_notification`]); these handlers react to them.
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let doc = params.text_document;
-        let path = uri_to_path(&doc.uri);
-        self.open_or_change(doc.uri, doc.version, doc.text);
+        let uri = params.text_document.uri;
+        let path = uri_to_path(&uri);
+        self.queue.push(uri);
         if let Some(dir) = super::flake::flake_dir_of(&path) {
             let known = self.state.lock().unwrap().db.flake_lock(dir).is_some();
             if !known {
@@ -777,49 +847,14 @@ impl LanguageServer for StrataServer {
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let uri = params.text_document.uri;
-        {
-            let mut state = self.state.lock().unwrap();
-            let Some(doc) = state.docs.get(&uri).cloned() else {
-                tracing::warn!("didChange for {uri}, which is not open");
-                return;
-            };
-            let mut text = doc.file.text(&state.db).clone();
-            let mut map = doc.map.clone();
-            for change in params.content_changes {
-                match change.range {
-                    Some(range) => match map.text_range(&text, range) {
-                        Some(r) => {
-                            text.replace_range(
-                                usize::from(r.start())..usize::from(r.end()),
-                                &change.text,
-                            );
-                        }
-                        None => {
-                            tracing::warn!("didChange range {range:?} is outside {uri}");
-                            continue;
-                        }
-                    },
-                    None => text = change.text,
-                }
-                map = Arc::new(PositionMap::new(&text));
-            }
-            let path = uri_to_path(&uri);
-            let file = state.db.set_file(&path, text);
-            state.docs.insert(
-                uri.clone(),
-                Document {
-                    file,
-                    version: params.text_document.version,
-                    map,
-                },
-            );
+        let open = self.state.lock().unwrap().docs.contains_key(&uri);
+        if open {
+            self.queue.push(uri);
         }
-        self.queue.push(uri);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.state.lock().unwrap().docs.remove(&uri);
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 
@@ -1081,7 +1116,7 @@ mod tests {
     fn direct(state: &Arc<Mutex<State>>, request: Value) -> Option<Value> {
         let body = serde_json::to_vec(&request).unwrap();
         let method = request["method"].as_str().unwrap();
-        let answer = answer_directly(state, method, &request["id"], &body)?;
+        let answer = answer_directly(state, method, Some(&request["id"]), &body)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

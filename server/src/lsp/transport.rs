@@ -101,13 +101,14 @@ fn parse_error() -> Vec<u8> {
 }
 
 /// Runs the server behind the filtering layer until `exit` or end of input. `direct` is
-/// offered every request first (method, id, frame body); what it answers skips tower-lsp.
+/// offered every message first (method, id or `None` for a notification, frame body), in
+/// the order they came; the requests it answers skip tower-lsp.
 pub async fn serve<I, O, F, D>(stdin: I, stdout: O, serve_lsp: F, direct: D) -> Ending
 where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
     F: FnOnce(tokio::io::DuplexStream, tokio::io::DuplexStream) -> tokio::task::JoinHandle<()>,
-    D: Fn(&str, &Value, &[u8]) -> Option<DirectAnswer>,
+    D: Fn(&str, Option<&Value>, &[u8]) -> Option<DirectAnswer>,
 {
     let (mut to_lsp, lsp_in) = tokio::io::duplex(1 << 20);
     let (lsp_out, from_lsp) = tokio::io::duplex(1 << 20);
@@ -159,20 +160,19 @@ where
             }
         };
         let method = envelope.method.as_deref();
-        if let (Some(m), Some(id)) = (method, &envelope.id) {
-            if let Some(answer) = direct(m, id, &body) {
-                let key = id.to_string();
-                let (tx, running_now) = (out_tx.clone(), running.clone());
-                // Locked until the handle is stored, so the task cannot finish before.
-                let mut tasks = running.lock().unwrap();
-                let task = tokio::spawn(async move {
-                    let bytes = answer.await;
-                    running_now.lock().unwrap().remove(&key);
-                    let _ = tx.send(frame(&bytes));
-                });
-                tasks.insert(id.to_string(), task.abort_handle());
-                continue;
-            }
+        let answer = method.and_then(|m| direct(m, envelope.id.as_ref(), &body));
+        if let (Some(answer), Some(id)) = (answer, &envelope.id) {
+            let key = id.to_string();
+            let (tx, running_now) = (out_tx.clone(), running.clone());
+            // Locked until the handle is stored, so the task cannot finish before.
+            let mut tasks = running.lock().unwrap();
+            let task = tokio::spawn(async move {
+                let bytes = answer.await;
+                running_now.lock().unwrap().remove(&key);
+                let _ = tx.send(frame(&bytes));
+            });
+            tasks.insert(id.to_string(), task.abort_handle());
+            continue;
         }
         if method == Some("$/cancelRequest") {
             let cancelled = serde_json::from_slice::<CancelRequest>(&body).ok();
@@ -231,7 +231,7 @@ mod tests {
                 }
             })
         };
-        let direct = |method: &str, _id: &Value, _body: &[u8]| -> Option<DirectAnswer> {
+        let direct = |method: &str, _id: Option<&Value>, _body: &[u8]| -> Option<DirectAnswer> {
             match method {
                 "fast" => Some(Box::pin(async { br#"{"answer":1}"#.to_vec() })),
                 "slow" => Some(Box::pin(std::future::pending())),
