@@ -46,7 +46,7 @@ pub fn run_stdio(paths: apply::Paths) -> anyhow::Result<ExitCode> {
             .finish();
             tokio::spawn(tower_lsp::Server::new(input, output, socket).serve(service))
         },
-        move |method, id, body| server::answer_directly(&direct_state, method, id, body),
+        move |method, id, body| server::intercept(&direct_state, method, id, body),
     ));
     // Blocking analysis threads may still be unwinding from cancellation; don't wait.
     runtime.shutdown_background();

@@ -136,7 +136,7 @@ impl DiagnosticsQueue {
 
 impl StrataServer {
     /// Creates the server (tower-lsp calls this with the client handle) around `state`,
-    /// which [`answer_directly`] shares.
+    /// which [`intercept`] shares.
     pub fn new(client: Client, paths: apply::Paths, state: Arc<Mutex<State>>) -> Self {
         StrataServer {
             client,
@@ -146,6 +146,7 @@ impl StrataServer {
         }
     }
 
+    /// `window/workDoneProgress/cancel`: stops the job that owns the token.
     pub async fn cancel_progress(&self, params: WorkDoneProgressCancelParams) {
         self.jobs.cancel(&params.token);
     }
@@ -340,7 +341,7 @@ impl StrataServer {
 
 /// Applies a document notification to the state at once, in the order the client sent it:
 /// the stdio layer calls this before it hands the message on, because it answers some
-/// requests itself ([`answer_directly`]) and those must see every edit sent before them.
+/// requests itself ([`intercept`]) and those must see every edit sent before them.
 /// tower-lsp's handlers then only react (diagnostics, flake locks). Malformed params
 /// change nothing here; tower-lsp reports them.
 pub fn apply_document_notification(state: &Mutex<State>, method: &str, body: &[u8]) {
@@ -516,16 +517,18 @@ struct Reply<'a, T> {
     id: &'a Value,
 }
 
-/// Answers the requests that are frequent or whose results can be large beside tower-lsp,
-/// serialized straight to JSON bytes (`None`: tower-lsp answers it).
+/// Offered every message by the stdio layer, in arrival order, between `initialize` and
+/// `shutdown`. Document notifications (`id` is `None`) are applied at once and handed on
+/// ([`apply_document_notification`]). The requests that are frequent or whose results can
+/// be large are answered here, serialized straight to JSON bytes; for everything else
+/// `None`: tower-lsp answers it.
 ///
 /// tower-lsp first turns every result into a `serde_json::Value` tree, with a map of a few
 /// hundred bytes for each position: the symbols of a 4,700-line file took 5 MiB at once
 /// for 0.5 MB of JSON, the largest part of the server's peak memory in the `requests`
 /// benchmark. The stdio layer honours `$/cancelRequest` for these (and an edit cancels
 /// them, as it does every request on an older snapshot).
-/// Document notifications (`id` is `None`) are applied here, in order, and handed on.
-pub fn answer_directly(
+pub fn intercept(
     state: &Arc<Mutex<State>>,
     method: &str,
     id: Option<&Value>,
@@ -1112,11 +1115,11 @@ mod tests {
         assert_eq!(pause_after(None, None, t0), None);
     }
 
-    /// What [`answer_directly`] replies, parsed back.
+    /// What [`intercept`] replies, parsed back.
     fn direct(state: &Arc<Mutex<State>>, request: Value) -> Option<Value> {
         let body = serde_json::to_vec(&request).unwrap();
         let method = request["method"].as_str().unwrap();
-        let answer = answer_directly(state, method, Some(&request["id"]), &body)?;
+        let answer = intercept(state, method, Some(&request["id"]), &body)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

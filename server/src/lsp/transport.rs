@@ -137,7 +137,7 @@ where
     // Requests answered directly and still running, by id (JSON text), for `$/cancelRequest`.
     let running: Arc<Mutex<HashMap<String, tokio::task::AbortHandle>>> = Arc::default();
     let mut reader = BufReader::new(stdin);
-    let mut shutdown_seen = false;
+    let (mut initialize_seen, mut shutdown_seen) = (false, false);
     let ending = loop {
         let Some(next) = read_frame(&mut reader).await else {
             break Ending::Abrupt;
@@ -160,7 +160,12 @@ where
             }
         };
         let method = envelope.method.as_deref();
-        let answer = method.and_then(|m| direct(m, envelope.id.as_ref(), &body));
+        // Before `initialize` and after `shutdown` tower-lsp answers everything with the
+        // errors LSP prescribes (and drops notifications).
+        let live = initialize_seen && !shutdown_seen;
+        let answer = method
+            .filter(|_| live)
+            .and_then(|m| direct(m, envelope.id.as_ref(), &body));
         if let (Some(answer), Some(id)) = (answer, &envelope.id) {
             let key = id.to_string();
             let (tx, running_now) = (out_tx.clone(), running.clone());
@@ -187,9 +192,8 @@ where
                 continue;
             }
         }
-        if method == Some("shutdown") {
-            shutdown_seen = true;
-        }
+        initialize_seen |= method == Some("initialize");
+        shutdown_seen |= method == Some("shutdown");
         if to_lsp.write_all(&frame(&body)).await.is_err() {
             break Ending::Abrupt;
         }
@@ -239,6 +243,13 @@ mod tests {
             }
         };
         let session = tokio::spawn(serve(server_in, server_out, inner, direct));
+        // Before `initialize` nothing is answered beside tower-lsp.
+        send(&mut client, r#"{"jsonrpc":"2.0","id":0,"method":"fast"}"#).await;
+        send(
+            &mut client,
+            r#"{"jsonrpc":"2.0","id":9,"method":"initialize"}"#,
+        )
+        .await;
         send(&mut client, r#"{"jsonrpc":"2.0","id":1,"method":"fast"}"#).await;
         send(&mut client, r#"{"jsonrpc":"2.0","id":"s","method":"slow"}"#).await;
         send(&mut client, r#"{"jsonrpc":"2.0","id":3,"method":"other"}"#).await;
@@ -257,13 +268,23 @@ mod tests {
         assert_eq!(answers[0]["answer"], 1);
         assert_eq!(answers[1]["id"], "s");
         assert_eq!(answers[1]["error"]["code"], -32800);
+        // Nor after `shutdown`.
+        send(
+            &mut client,
+            r#"{"jsonrpc":"2.0","id":10,"method":"shutdown"}"#,
+        )
+        .await;
+        send(&mut client, r#"{"jsonrpc":"2.0","id":11,"method":"fast"}"#).await;
         send(&mut client, r#"{"jsonrpc":"2.0","method":"exit"}"#).await;
-        assert_eq!(session.await.unwrap(), Ending::Abrupt);
+        assert_eq!(session.await.unwrap(), Ending::Clean);
         let forwarded = forwarded.lock().unwrap();
         let methods: Vec<Value> = forwarded
             .iter()
             .map(|b| serde_json::from_str::<Value>(b).unwrap()["method"].clone())
             .collect();
-        assert_eq!(methods, ["other", "exit"]);
+        assert_eq!(
+            methods,
+            ["fast", "initialize", "other", "shutdown", "fast", "exit"]
+        );
     }
 }
