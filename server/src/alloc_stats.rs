@@ -1,4 +1,4 @@
-//! A counting wrapper around mimalloc (feature `alloc-stats`): how many bytes the
+//! A counting wrapper around the allocator (`crate::allocator`) (feature `alloc-stats`): how many bytes the
 //! evaluator allocates, in which sizes, and the live peak, printed to stderr at exit.
 //! Used to find where memory goes; never built by default.
 
@@ -26,20 +26,20 @@ fn record(size: usize) {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         record(l.size());
-        unsafe { mimalloc::MiMalloc.alloc(l) }
+        unsafe { crate::allocator::SmallFirst.alloc(l) }
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
         record(l.size());
-        unsafe { mimalloc::MiMalloc.alloc_zeroed(l) }
+        unsafe { crate::allocator::SmallFirst.alloc_zeroed(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         LIVE.fetch_sub(l.size(), Relaxed);
-        unsafe { mimalloc::MiMalloc.dealloc(p, l) }
+        unsafe { crate::allocator::SmallFirst.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         LIVE.fetch_sub(l.size(), Relaxed);
         record(new);
-        unsafe { mimalloc::MiMalloc.realloc(p, l, new) }
+        unsafe { crate::allocator::SmallFirst.realloc(p, l, new) }
     }
 }
 
