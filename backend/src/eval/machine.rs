@@ -158,7 +158,7 @@ impl Machine {
     ) -> Result<()> {
         match v {
             Value::Attrs(a) => {
-                if !seen.insert(Shared::as_ptr(a) as *const u8 as usize) {
+                if !seen.insert(Shared::addr(a)) {
                     return Ok(());
                 }
                 for attr in &a.entries {
@@ -177,7 +177,7 @@ impl Machine {
                 }
             }
             Value::List(l) => {
-                if !seen.insert(Shared::as_ptr(l) as *const u8 as usize) {
+                if !seen.insert(Shared::addr(l)) {
                     return Ok(());
                 }
                 for x in l.iter() {

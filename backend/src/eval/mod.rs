@@ -10,6 +10,7 @@ pub mod ir;
 pub mod lower;
 pub mod machine;
 pub mod print;
+pub mod shared;
 pub mod source;
 pub mod value;
 

@@ -141,7 +141,7 @@ fn print_28(out: &mut String, v0: &Value, seen: &mut HashSet<usize>) {
     // such a list (reached through another thunk) is not "repeated": key it by the
     // thunk it came through.
     let small_key = match v0 {
-        Value::Thunk(t) => Some(Shared::as_ptr(t) as *const u8 as usize),
+        Value::Thunk(t) => Some(Shared::addr(t)),
         _ => None,
     };
     let v = v0;
@@ -165,7 +165,7 @@ fn print_28(out: &mut String, v0: &Value, seen: &mut HashSet<usize>) {
         Value::String(s) => write_string_literal(out, &s.s, usize::MAX),
         Value::Path(p) => out.push_str(p),
         Value::Attrs(a) => {
-            if !a.is_empty() && !seen.insert(Shared::as_ptr(a) as *const u8 as usize) {
+            if !a.is_empty() && !seen.insert(Shared::addr(a)) {
                 out.push_str("«repeated»");
                 return;
             }
@@ -181,7 +181,7 @@ fn print_28(out: &mut String, v0: &Value, seen: &mut HashSet<usize>) {
         Value::List(l) => {
             let key = match small_key {
                 Some(k) if l.len() <= 2 => k,
-                _ => Shared::as_ptr(l) as *const u8 as usize,
+                _ => Shared::addr(l),
             };
             if !l.is_empty() && !seen.insert(key) {
                 out.push_str("«repeated»");
@@ -256,7 +256,7 @@ impl ErrPrinter {
             Value::String(s) => write_string_literal(&mut self.out, &s.s, MAX_STRING),
             Value::Path(p) => self.out.push_str(p),
             Value::Attrs(a) => {
-                if !self.seen.insert(Shared::as_ptr(a) as *const u8 as usize) {
+                if !self.seen.insert(Shared::addr(a)) {
                     self.out.push_str("«repeated»");
                     return;
                 }
@@ -290,7 +290,7 @@ impl ErrPrinter {
                 self.out.push_str(" }");
             }
             Value::List(l) => {
-                if !l.is_empty() && !self.seen.insert(Shared::as_ptr(l) as *const u8 as usize) {
+                if !l.is_empty() && !self.seen.insert(Shared::addr(l)) {
                     self.out.push_str("«repeated»");
                     return;
                 }
